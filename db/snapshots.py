@@ -1,0 +1,78 @@
+"""The snapshot store: every distinct fetched body, raw, content-addressed by sha256.
+
+Files live at ``<root>/<first two hex digits>/<sha256>.gz`` (gzip, mtime 0, so the
+same body always gives the same file). A file is written to a temporary name, flushed
+to disk and renamed into place before the row that points to it is committed; a file
+read back is verified against its hash.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from scraper.errors import KankeiError
+
+
+class SnapshotError(KankeiError):
+    """A stored snapshot file is missing or does not match its hash."""
+
+
+@dataclass(frozen=True)
+class StoredBody:
+    sha256: str
+    path: str  # relative to the store root
+    size: int  # uncompressed bytes
+    created: bool  # False when an identical body was already stored
+
+
+class SnapshotStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def relpath(self, sha256: str) -> str:
+        return f"{sha256[:2]}/{sha256}.gz"
+
+    def put(self, body: bytes) -> StoredBody:
+        sha = hashlib.sha256(body).hexdigest()
+        rel = self.relpath(sha)
+        target = self.root / rel
+        if target.exists():
+            return StoredBody(sha, rel, len(body), created=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as raw:
+                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+                    gz.write(body)
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        return StoredBody(sha, rel, len(body), created=True)
+
+    def read(self, rel: str, sha256: str) -> bytes:
+        """The stored body, verified against ``sha256``."""
+        path = self.root / rel
+        try:
+            with gzip.open(path, "rb") as f:
+                body = f.read()
+        except FileNotFoundError:
+            raise SnapshotError(f"snapshot file {path} is missing (sha256 {sha256[:12]}…)") from None
+        except (OSError, EOFError) as e:
+            raise SnapshotError(f"snapshot file {path} is unreadable: {e}") from e
+        actual = hashlib.sha256(body).hexdigest()
+        if actual != sha256:
+            raise SnapshotError(
+                f"snapshot file {path} does not match its hash (expected {sha256[:12]}…, got {actual[:12]}…)"
+            )
+        return body

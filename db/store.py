@@ -1,0 +1,235 @@
+"""Reading and writing kankei's tables. Every write happens inside :func:`transaction`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from scraper.model import Adoption, Category, FiscalYear, ModelProjectsPage, Partner
+from scraper.normalize import compare_key
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# --- runs --------------------------------------------------------------------------
+
+
+def start_run(conn: sqlite3.Connection, started_at: str | None = None) -> int:
+    with transaction(conn):
+        cur = conn.execute(
+            "INSERT INTO runs(started_at, status) VALUES (?, 'running')", (started_at or utcnow(),)
+        )
+    return int(cur.lastrowid)
+
+
+def finish_run(conn: sqlite3.Connection, run_id: int, status: str, summary: dict[str, Any],
+               finished_at: str | None = None) -> None:
+    with transaction(conn):
+        conn.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+            (finished_at or utcnow(), status, json.dumps(summary, ensure_ascii=False, separators=(",", ":")), run_id),
+        )
+
+
+# --- snapshots and source state ------------------------------------------------------
+
+
+def insert_snapshot(conn: sqlite3.Connection, **row: Any) -> int:
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    cur = conn.execute(f"INSERT INTO snapshots({columns}) VALUES ({marks})", tuple(row.values()))
+    return int(cur.lastrowid)
+
+
+def last_good_snapshot(conn: sqlite3.Connection, source: str) -> sqlite3.Row | None:
+    """The snapshot whose content the stored state of ``source`` reflects."""
+    return conn.execute(
+        "SELECT s.* FROM source_state st JOIN snapshots s ON s.id = st.last_snapshot_id WHERE st.source = ?",
+        (source,),
+    ).fetchone()
+
+
+def record_success(conn: sqlite3.Connection, source: str, run_id: int, snapshot_id: int, at: str) -> None:
+    conn.execute(
+        """INSERT INTO source_state(source, last_run, last_success_run, last_success_at, last_snapshot_id,
+                                    consecutive_failures)
+           VALUES (?, ?, ?, ?, ?, 0)
+           ON CONFLICT(source) DO UPDATE SET last_run = excluded.last_run,
+               last_success_run = excluded.last_success_run, last_success_at = excluded.last_success_at,
+               last_snapshot_id = excluded.last_snapshot_id, consecutive_failures = 0""",
+        (source, run_id, run_id, at, snapshot_id),
+    )
+
+
+def record_failure(conn: sqlite3.Connection, source: str, run_id: int, error: str, at: str) -> int:
+    conn.execute(
+        """INSERT INTO source_state(source, last_run, consecutive_failures, last_error, last_error_at)
+           VALUES (?, ?, 1, ?, ?)
+           ON CONFLICT(source) DO UPDATE SET last_run = excluded.last_run,
+               consecutive_failures = source_state.consecutive_failures + 1,
+               last_error = excluded.last_error, last_error_at = excluded.last_error_at""",
+        (source, run_id, error, at),
+    )
+    row = conn.execute("SELECT consecutive_failures FROM source_state WHERE source = ?", (source,)).fetchone()
+    return int(row[0])
+
+
+# --- model-project state ---------------------------------------------------------------
+
+
+def load_model_projects(conn: sqlite3.Connection) -> ModelProjectsPage:
+    """The stored current state, in the parser's own shape."""
+    partners: dict[int, list[Partner]] = {}
+    for r in conn.execute("SELECT * FROM partners ORDER BY rowid"):
+        partners.setdefault(r["adoption_id"], []).append(
+            Partner(r["name"], r["prefecture"], r["municipality"], r["lg_code"])
+        )
+    years: dict[int, FiscalYear] = {}
+    for r in conn.execute("SELECT * FROM fiscal_years ORDER BY fiscal_year DESC"):
+        years[r["fiscal_year"]] = FiscalYear(r["fiscal_year"], r["label"], r["stated_total"])
+    for r in conn.execute("SELECT * FROM adoptions ORDER BY id"):
+        years[r["fiscal_year"]].adoptions.append(
+            Adoption(r["fiscal_year"], r["name"], r["prefecture"], r["municipality"], r["lg_code"],
+                     r["category"], r["summary"], partners.get(r["id"], []))
+        )
+    cats = [Category(r["name"], r["definition"]) for r in conn.execute("SELECT * FROM categories ORDER BY rowid")]
+    return ModelProjectsPage(years=list(years.values()), categories=cats)
+
+
+def apply_model_projects(conn: sqlite3.Connection, new: ModelProjectsPage, run_id: int) -> None:
+    """Make the stored state equal ``new`` in content, touching only what changed in content.
+
+    Texts that differ only in form keep their stored wording, so a form-only revision
+    writes nothing. Must run inside a transaction.
+    """
+    from pipeline.diff import adoption_differences  # local: db must not import pipeline at load
+
+    old = load_model_projects(conn)
+    old_years = {y.fiscal_year: y for y in old.years}
+    new_years = {y.fiscal_year: y for y in new.years}
+    for fy, ny in new_years.items():
+        oy = old_years.get(fy)
+        if oy is None:
+            conn.execute(
+                "INSERT INTO fiscal_years(fiscal_year, label, stated_total, parsed_total) VALUES (?, ?, ?, ?)",
+                (fy, ny.label, ny.stated_total, ny.parsed_total),
+            )
+        elif (oy.stated_total, compare_key(oy.label)) != (ny.stated_total, compare_key(ny.label)):
+            conn.execute(
+                "UPDATE fiscal_years SET label = ?, stated_total = ?, parsed_total = ? WHERE fiscal_year = ?",
+                (ny.label, ny.stated_total, ny.parsed_total, fy),
+            )
+        old_by_id = {a.identity: a for a in (oy.adoptions if oy else [])}
+        for na in ny.adoptions:
+            oa = old_by_id.pop(na.identity, None)
+            if oa is None:
+                _insert_adoption(conn, na, run_id)
+                continue
+            changed = adoption_differences(oa, na)
+            if changed:
+                adoption_id = _adoption_id(conn, na)
+                values = {f: getattr(na, f) for f in changed if f != "partners"}
+                sets = "".join(f"{f} = ?, " for f in values)
+                conn.execute(
+                    f"UPDATE adoptions SET {sets}last_changed_run = ? WHERE id = ?",
+                    (*values.values(), run_id, adoption_id),
+                )
+                if "partners" in changed:
+                    conn.execute("DELETE FROM partners WHERE adoption_id = ?", (adoption_id,))
+                    _insert_partners(conn, adoption_id, na.partners)
+        for oa in old_by_id.values():
+            _delete_adoption(conn, oa)
+    for fy, oy in old_years.items():
+        if fy not in new_years:
+            for oa in oy.adoptions:
+                _delete_adoption(conn, oa)
+            conn.execute("DELETE FROM fiscal_years WHERE fiscal_year = ?", (fy,))
+    old_cats = {compare_key(c.name): c for c in old.categories}
+    new_keys = set()
+    for nc in new.categories:
+        key = compare_key(nc.name)
+        new_keys.add(key)
+        oc = old_cats.get(key)
+        if oc is None:
+            conn.execute("INSERT INTO categories(name, definition) VALUES (?, ?)", (nc.name, nc.definition))
+        elif compare_key(oc.definition) != compare_key(nc.definition):
+            conn.execute("UPDATE categories SET definition = ? WHERE name = ?", (nc.definition, oc.name))
+    for key, oc in old_cats.items():
+        if key not in new_keys:
+            conn.execute("DELETE FROM categories WHERE name = ?", (oc.name,))
+
+
+def _adoption_id(conn: sqlite3.Connection, a: Adoption) -> int:
+    row = conn.execute(
+        "SELECT id FROM adoptions WHERE fiscal_year = ? AND prefecture = ? AND municipality = ?", a.identity
+    ).fetchone()
+    return int(row[0])
+
+
+def _insert_adoption(conn: sqlite3.Connection, a: Adoption, run_id: int) -> None:
+    cur = conn.execute(
+        """INSERT INTO adoptions(fiscal_year, name, prefecture, municipality, lg_code, category, summary,
+                                 first_seen_run, last_changed_run)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (a.fiscal_year, a.name, a.prefecture, a.municipality, a.lg_code, a.category, a.summary, run_id, run_id),
+    )
+    _insert_partners(conn, int(cur.lastrowid), a.partners)
+
+
+def _insert_partners(conn: sqlite3.Connection, adoption_id: int, partners: list[Partner]) -> None:
+    conn.executemany(
+        "INSERT INTO partners(adoption_id, name, prefecture, municipality, lg_code) VALUES (?, ?, ?, ?, ?)",
+        [(adoption_id, p.name, p.prefecture, p.municipality, p.lg_code) for p in partners],
+    )
+
+
+def _delete_adoption(conn: sqlite3.Connection, a: Adoption) -> None:
+    adoption_id = _adoption_id(conn, a)
+    conn.execute("DELETE FROM partners WHERE adoption_id = ?", (adoption_id,))
+    conn.execute("DELETE FROM adoptions WHERE id = ?", (adoption_id,))
+
+
+# --- text pages -----------------------------------------------------------------------
+
+
+def load_page_text(conn: sqlite3.Connection, source: str) -> str | None:
+    row = conn.execute("SELECT text FROM pages WHERE source = ?", (source,)).fetchone()
+    return row[0] if row else None
+
+
+def save_page(conn: sqlite3.Connection, source: str, url: str, title: str, text: str, run_id: int) -> None:
+    conn.execute(
+        """INSERT INTO pages(source, url, title, text, updated_run) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(source) DO UPDATE SET url = excluded.url, title = excluded.title,
+               text = excluded.text, updated_run = excluded.updated_run""",
+        (source, url, title, text, run_id),
+    )
+
+
+def insert_changes(conn: sqlite3.Connection, run_id: int, source: str, snapshot_id: int | None,
+                   changes: list, detected_at: str) -> None:
+    conn.executemany(
+        """INSERT INTO changes(run_id, detected_at, kind, fiscal_year, name, field, old_value, new_value,
+                               source, snapshot_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [(run_id, detected_at, c.kind, c.fiscal_year, c.name, c.field, c.old_value, c.new_value, source, snapshot_id)
+         for c in changes],
+    )

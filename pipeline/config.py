@@ -1,0 +1,210 @@
+"""Loading and validating ``config.toml``.
+
+Lookup order: ``--config PATH``, then ``$KANKEI_CONFIG``, then ``./config.toml``.
+Relative paths in the file resolve against the folder the file is in. A missing or
+invalid key raises :class:`ConfigError` naming the key and the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scraper.errors import ConfigError
+from scraper.parsers import PARSERS
+
+DEFAULT_USER_AGENT = "kankei/0.1 (+set http.user_agent to your contact)"
+
+
+@dataclass
+class HttpConfig:
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 30.0
+    retries: int = 3
+    min_interval: float = 2.0
+    max_bytes: int = 10_000_000
+    allowed_hosts: list[str] = field(default_factory=lambda: ["www.soumu.go.jp"])
+    respect_robots: bool = True
+
+
+@dataclass
+class Source:
+    name: str
+    url: str
+    parser: str
+
+
+@dataclass
+class ScheduleConfig:
+    cron: str = "0 6 * * *"
+    timezone: str = "Asia/Tokyo"
+    jitter: int = 0
+
+
+@dataclass
+class NotifyConfig:
+    urls: list[str] = field(default_factory=list)
+    failure_threshold: int = 3
+
+
+@dataclass
+class Config:
+    path: Path | None
+    database: Path
+    snapshots: Path
+    http: HttpConfig
+    sources: list[Source]
+    schedule: ScheduleConfig | None = None
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.database.with_name(self.database.name + ".lock")
+
+
+KNOWN_SECTIONS = {"storage", "http", "sources", "schedule", "notify"}
+
+
+def find_config(explicit: str | os.PathLike[str] | None) -> Path:
+    """The config file to use: explicit, else $KANKEI_CONFIG, else ./config.toml."""
+    if explicit:
+        path = Path(explicit)
+    elif os.environ.get("KANKEI_CONFIG"):
+        path = Path(os.environ["KANKEI_CONFIG"])
+    else:
+        path = Path("config.toml")
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    return path
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    path = find_config(explicit)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    return config_from_dict(data, path)
+
+
+def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
+    where = str(path) if path else "config"
+    base = path.resolve().parent if path else Path.cwd()
+
+    def fail(key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{where}: {key} {problem}")
+
+    unknown = set(data) - KNOWN_SECTIONS
+    if unknown:
+        raise fail(sorted(unknown)[0], f"is not a known section (known: {', '.join(sorted(KNOWN_SECTIONS))})")
+
+    storage = _table(data, "storage", fail)
+    database = base / _str(storage, "storage.database", "data/kankei.db", fail)
+    snapshots = base / _str(storage, "storage.snapshots", "snapshots", fail)
+
+    h = _table(data, "http", fail)
+    defaults = HttpConfig()
+    http = HttpConfig(
+        user_agent=_str(h, "http.user_agent", defaults.user_agent, fail),
+        timeout=_number(h, "http.timeout", defaults.timeout, fail),
+        retries=int(_number(h, "http.retries", defaults.retries, fail, integer=True, minimum=0)),
+        min_interval=_number(h, "http.min_interval", defaults.min_interval, fail, minimum=0),
+        max_bytes=int(_number(h, "http.max_bytes", defaults.max_bytes, fail, integer=True)),
+        allowed_hosts=_str_list(h, "http.allowed_hosts", defaults.allowed_hosts, fail),
+        respect_robots=_bool(h, "http.respect_robots", True, fail),
+    )
+    if not http.user_agent.strip():
+        raise fail("http.user_agent", "must not be empty")
+    if not http.user_agent.isascii():
+        raise fail("http.user_agent", "must be ASCII (it is sent as an HTTP header)")
+    if http.user_agent.lower().startswith("python-requests"):
+        raise fail("http.user_agent", "must identify kankei, not the HTTP library's default")
+
+    raw_sources = data.get("sources")
+    if raw_sources is None:
+        raise fail("[[sources]]", "is missing: configure at least one source")
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise fail("[[sources]]", "must be a non-empty array of tables")
+    sources: list[Source] = []
+    for n, s in enumerate(raw_sources):
+        key = f"sources[{n}]"
+        if not isinstance(s, dict):
+            raise fail(key, "must be a table")
+        for k in ("name", "url", "parser"):
+            if k not in s:
+                raise fail(f"{key}.{k}", "is missing")
+        name = _str(s, f"{key}.name", None, fail)
+        url = _str(s, f"{key}.url", None, fail)
+        parser = _str(s, f"{key}.parser", None, fail)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise fail(f"{key}.url", f"must be an http(s) URL, got {url!r}")
+        if parts.hostname not in http.allowed_hosts:
+            raise fail(f"{key}.url", f"host {parts.hostname} is not in http.allowed_hosts")
+        if parser not in PARSERS:
+            raise fail(f"{key}.parser", f"must be one of {', '.join(sorted(PARSERS))}, got {parser!r}")
+        if any(other.name == name for other in sources):
+            raise fail(f"{key}.name", f"{name!r} is used twice")
+        sources.append(Source(name=name, url=url, parser=parser))
+    if sum(1 for s in sources if s.parser == "model_projects") > 1:
+        raise fail("[[sources]]", "may have at most one source with parser = \"model_projects\"")
+
+    schedule = None
+    if "schedule" in data:
+        sc = _table(data, "schedule", fail)
+        schedule = ScheduleConfig(
+            cron=_str(sc, "schedule.cron", ScheduleConfig.cron, fail),
+            timezone=_str(sc, "schedule.timezone", ScheduleConfig.timezone, fail),
+            jitter=int(_number(sc, "schedule.jitter", 0, fail, integer=True, minimum=0)),
+        )
+    nt = _table(data, "notify", fail)
+    notify = NotifyConfig(
+        urls=_str_list(nt, "notify.urls", [], fail),
+        failure_threshold=int(_number(nt, "notify.failure_threshold", 3, fail, integer=True)),
+    )
+    return Config(path=path, database=database, snapshots=snapshots, http=http, sources=sources,
+                  schedule=schedule, notify=notify)
+
+
+def _table(data: dict[str, Any], key: str, fail) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise fail(f"[{key}]", "must be a table")
+    return value
+
+
+def _str(d: dict[str, Any], key: str, default: str | None, fail) -> str:
+    value = d.get(key.rsplit(".", 1)[-1], default)
+    if not isinstance(value, str) or (default is None and not value):
+        raise fail(key, f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _number(d: dict[str, Any], key: str, default: float, fail, integer: bool = False, minimum: float | None = None) -> float:
+    value = d.get(key.rsplit(".", 1)[-1], default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        raise fail(key, f"must be {'an integer' if integer else 'a number'}, got {value!r}")
+    low = 0 if minimum is not None else 1e-9
+    if minimum is None and value <= 0:
+        raise fail(key, f"must be greater than 0, got {value!r}")
+    if minimum is not None and value < low:
+        raise fail(key, f"must be at least {minimum}, got {value!r}")
+    return value
+
+
+def _bool(d: dict[str, Any], key: str, default: bool, fail) -> bool:
+    value = d.get(key.rsplit(".", 1)[-1], default)
+    if not isinstance(value, bool):
+        raise fail(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _str_list(d: dict[str, Any], key: str, default: list[str], fail) -> list[str]:
+    value = d.get(key.rsplit(".", 1)[-1], default)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise fail(key, f"must be a list of strings, got {value!r}")
+    return list(value)

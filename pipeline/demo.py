@@ -1,0 +1,139 @@
+"""``kankei demo``: the whole pipeline offline, on bundled sample pages served on 127.0.0.1.
+
+The samples (``pipeline/samples/``) are the reference content of the ministry's page
+in Shift_JIS (cp932) with no charset in the HTTP header, like the real site:
+
+1. ``v1_baseline.html``: the page as captured (FY2018–FY2020), loaded into an empty database;
+2. the same page again: the server answers the conditional GET with 304;
+3. ``v2_new_year.html``: a new 令和3年度 section (fictional demo data);
+4. ``v3_edited.html``: an edited 事業概要 and a removed body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+from collections.abc import Callable
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+from .config import Config, HttpConfig, Source
+from .cycle import RunResult, run_cycle
+from .format import change_line
+
+PAGE_PATH = "/kankeijinkou/discription/index.html"
+MARKER = ".kankei-demo"
+
+STEPS = [
+    ("v1_baseline.html", "baseline: the page as captured, loaded into an empty database"),
+    ("v1_baseline.html", "the same page again: conditional GET, the server answers 304"),
+    ("v2_new_year.html", "a new fiscal year 令和3年度 appears (fictional demo data)"),
+    ("v3_edited.html", "an edited 事業概要 and a removed body"),
+]
+
+
+def sample_bytes(name: str) -> bytes:
+    return resources.files("pipeline").joinpath("samples", name).read_bytes()
+
+
+class SamplePageServer:
+    """Serves one page at a time on 127.0.0.1 with ETag/Last-Modified and a robots.txt."""
+
+    def __init__(self) -> None:
+        self.body = b""
+        self.etag = ""
+        self.last_modified = ""
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                server.requests.append(self.path)
+                if self.path == "/robots.txt":
+                    self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+                elif self.path == PAGE_PATH:
+                    if self.headers.get("If-None-Match") == server.etag:
+                        self.send_response(304)
+                        self.send_header("ETag", server.etag)
+                        self.end_headers()
+                    else:
+                        # Like www.soumu.go.jp: Shift_JIS bytes, no charset in the header.
+                        self._send(200, server.body, "text/html")
+                else:
+                    self._send(404, b"not found", "text/plain")
+
+            def _send(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                if status == 200 and self.path == PAGE_PATH:
+                    self.send_header("ETag", server.etag)
+                    self.send_header("Last-Modified", server.last_modified)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{PAGE_PATH}"
+
+    def serve(self, body: bytes, version: int) -> None:
+        self.body = body
+        self.etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        self.last_modified = formatdate(1_600_000_000 + version * 86_400, usegmt=True)
+
+    def __enter__(self) -> SamplePageServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def demo_config(directory: Path, url: str) -> Config:
+    return Config(
+        path=None,
+        database=directory / "kankei.db",
+        snapshots=directory / "snapshots",
+        http=HttpConfig(user_agent="kankei-demo/0.1 (+offline demo)", timeout=10, retries=1,
+                        min_interval=0, allowed_hosts=["127.0.0.1"]),
+        sources=[Source(name="model-projects", url=url, parser="model_projects")],
+    )
+
+
+def prepare_directory(directory: Path) -> None:
+    """Create the demo folder, or reset one an earlier demo made (never a foreign folder)."""
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / MARKER).exists():
+            raise FileExistsError(f"{directory} exists and was not made by kankei demo; choose another --dir")
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text("made by kankei demo; deleted and recreated by the next demo\n")
+
+
+def run_demo(directory: Path, echo: Callable[[str], None] = print) -> list[RunResult]:
+    prepare_directory(directory)
+    results = []
+    with SamplePageServer() as server:
+        config = demo_config(directory, server.url)
+        for step, (sample, title) in enumerate(STEPS, start=1):
+            server.serve(sample_bytes(sample), step)
+            echo(f"\n== Run {step}: {title}")
+            result = run_cycle(config)
+            results.append(result)
+            for source in result.sources:
+                echo(source.line())
+                if source.initial:
+                    continue
+                for change in source.changes:
+                    echo("   " + change_line(change))
+    return results

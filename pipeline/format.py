@@ -1,0 +1,45 @@
+"""One-line renderings of changes for the terminal (``kankei run``/``kankei demo``)."""
+
+from __future__ import annotations
+
+from .diff import Change
+
+SYMBOLS = {
+    "year_added": "+",
+    "adoption_added": "+",
+    "year_removed": "-",
+    "adoption_removed": "-",
+    "adoption_changed": "~",
+    "total_changed": "~",
+    "category_changed": "~",
+    "text_changed": "~",
+}
+
+
+def shorten(text: str | None, width: int = 60) -> str:
+    if text is None:
+        return "∅"
+    one = " ".join(text.split())
+    return one if len(one) <= width else one[: width - 1] + "…"
+
+
+def change_line(c: Change) -> str:
+    """A one-line description of a change, in the page's own wording."""
+    where = f"FY{c.fiscal_year} " if c.fiscal_year else ""
+    symbol = SYMBOLS.get(c.kind, "?")
+    if c.kind == "year_added":
+        return f"{symbol} {where}{c.name}: new fiscal year (全{c.new_value}団体)"
+    if c.kind == "year_removed":
+        return f"{symbol} {where}{c.name}: fiscal year removed (was 全{c.old_value}団体)"
+    if c.kind == "adoption_added":
+        return f"{symbol} {where}{c.name}: adopted body added"
+    if c.kind == "adoption_removed":
+        return f"{symbol} {where}{c.name}: adopted body removed"
+    if c.kind == "total_changed":
+        return f"{symbol} {where}{c.name}: stated total 全{c.old_value}団体 → 全{c.new_value}団体"
+    if c.kind == "text_changed":
+        lines = (c.new_value or "").splitlines()
+        added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
+        removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
+        return f"{symbol} {c.name}: page text changed (+{added} -{removed} lines)"
+    return f"{symbol} {where}{c.name}: {c.field}: {shorten(c.old_value)} → {shorten(c.new_value)}"

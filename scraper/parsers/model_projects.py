@@ -1,0 +1,455 @@
+"""Parser for the model-project page (モデル事業概要, kankeijinkou/discription/index.html).
+
+The parser works on the page's visible lines (see :mod:`scraper.html_lines`) and keys
+on their wording, never on CSS classes:
+
+- a year heading ``令和2年度モデル事業採択団体(全25団体)`` opens a fiscal year;
+- a table year has the header ``採択団体`` / ``事業概要`` and rows ``石狩市`` ``(北海道)``,
+  an optional ``【partners】`` line and the 事業概要 paragraphs;
+- a list year has type headings with counts (``関係深化型(ゆかり型) 6団体``,
+  ``パターン(1)① 16団体(うち①②重複3団体)``) followed by lines of bodies separated
+  by 、 and consortia such as ``北海道(釧路市、北見市)`` after ``[複数団体の連携]``;
+- the type definitions follow a year's lists: the type's name alone on a line, then
+  its definition (and ①② items).
+
+Every year is validated against its stated total and every type heading against its
+stated count; any mismatch raises :class:`ParseError` naming the year and the counts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import lgcode
+from ..errors import ParseError
+from ..html_lines import html_lines
+from ..model import Adoption, Category, FiscalYear, ModelProjectsPage, Partner
+from ..normalize import compare_key, fold
+
+ERAS = {"令和": 2018, "平成": 1988}
+
+YEAR_HEADING = re.compile(
+    r"^(?P<era>令和|平成)\s*(?P<num>元|\d{1,2})\s*年度\s*モデル事業\s*採択団体\s*"
+    r"\(\s*全\s*(?P<total>\d+)\s*団体\s*\)$"
+)
+TYPE_HEADING = re.compile(
+    r"^(?P<type>[^。、]{1,40}?)\s*(?P<count>\d+)\s*団体\s*"
+    r"(?:\(\s*うち\s*(?P<olabel>[^()]*?)\s*重複\s*(?P<ocount>\d+)\s*団体\s*\))?$"
+)
+TABLE_HEADER_ONE_LINE = re.compile(r"^採択団体\s*事業概要$")
+PARTNERS_LINE = re.compile(r"^【(?P<partners>[^】]*[^】\s][^】]*)】$")
+LEGEND = re.compile(r"^【\s*】\s*内")
+CONSORTIUM_MARKER = re.compile(r"^\[\s*複数団体の連携\s*\]$")
+YEAR_LIST_TITLE = re.compile(r"年度\s*採択団体\s*一覧$")
+ENUMERATOR = re.compile(r"^\d+\s*[.．]\s*")
+CIRCLED = re.compile(r"^[\u2460-\u2473\u3251-\u325f]")
+SHORT_NAME = re.compile(r"^[^\s()【】「」、。,.:：]{1,20}$")
+MUNICIPALITY = re.compile(r"^[^\s()【】「」、。,.]{1,12}[市町村区]$")
+ITEM_SPLIT = re.compile(r"\s*[、,，]\s*")
+MEMBER_SPLIT = re.compile(r"\s*[、・,，]\s*")
+
+
+def _pref_pattern() -> str:
+    return "|".join(re.escape(p) for p in lgcode.prefectures())
+
+
+_NAME_PREF: re.Pattern[str] | None = None
+_PREF_ONLY: re.Pattern[str] | None = None
+
+
+def _name_pref_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    global _NAME_PREF, _PREF_ONLY
+    if _NAME_PREF is None or _PREF_ONLY is None:
+        prefs = _pref_pattern()
+        tail = r"\s*(?:【(?P<partners>[^】]*)】)?$"
+        _NAME_PREF = re.compile(
+            r"^(?P<name>[^\s()【】「」、。]{1,20}?)\s*\(\s*(?P<pref>" + prefs + r")\s*\)" + tail
+        )
+        _PREF_ONLY = re.compile(r"^\(\s*(?P<pref>" + prefs + r")\s*\)" + tail)
+    return _NAME_PREF, _PREF_ONLY
+
+
+def gregorian_year(era: str, num: str) -> int:
+    """令和2 → 2020, 令和元 → 2019, 平成30 → 2018 (num already width-folded)."""
+    n = 1 if num == "元" else int(num)
+    return ERAS[era] + n
+
+
+@dataclass
+class _Section:
+    fiscal_year: int
+    label: str
+    stated_total: int
+    raw: list[str]
+    folded: list[str]
+
+
+@dataclass
+class _Heading:
+    type: str
+    count: int | None
+    overlap_label: str | None = None
+    overlap_count: int | None = None
+    bodies: list[Adoption] = field(default_factory=list)
+    subs: list[_Heading] = field(default_factory=list)
+    is_group: bool = False
+
+
+def parse_model_projects(html: str) -> ModelProjectsPage:
+    """Parse the model-project page's decoded HTML into fiscal years and categories."""
+    return parse_lines(html_lines(html))
+
+
+def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
+    folded = [fold(line) for line in raw_lines]
+    sections = _split_sections(raw_lines, folded)
+    if not sections:
+        raise ParseError(
+            "no fiscal-year heading (…年度モデル事業採択団体(全N団体)) found: "
+            "the page layout may have changed"
+        )
+    warnings: list[str] = []
+    years: dict[int, FiscalYear] = {}
+    categories: dict[str, Category] = {}
+    for section in sections:
+        year, cats = _parse_section(section, warnings)
+        if year.fiscal_year in years:
+            if years[year.fiscal_year].adoptions and year.adoptions:
+                raise ParseError(f"{section.label} (FY{section.fiscal_year}) appears twice on the page")
+            if not year.adoptions:
+                continue
+        years[year.fiscal_year] = year
+        for cat in cats:
+            known = categories.get(cat.name)
+            if known is None:
+                categories[cat.name] = cat
+            elif compare_key(known.definition) != compare_key(cat.definition):
+                warnings.append(f"category {cat.name} is defined twice with different text; kept the first")
+    for year in years.values():
+        _validate_total(year)
+    ordered = [years[k] for k in sorted(years, reverse=True)]
+    return ModelProjectsPage(years=ordered, categories=list(categories.values()), warnings=warnings)
+
+
+def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
+    starts: list[tuple[int, re.Match[str]]] = []
+    for i, line in enumerate(folded):
+        m = YEAR_HEADING.match(line)
+        if m:
+            starts.append((i, m))
+    sections = []
+    for n, (i, m) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(folded)
+        label = f"{m['era']}{m['num']}年度"
+        sections.append(
+            _Section(
+                fiscal_year=gregorian_year(m["era"], m["num"]),
+                label=label,
+                stated_total=int(m["total"]),
+                raw=raw[i + 1 : end],
+                folded=folded[i + 1 : end],
+            )
+        )
+    return sections
+
+
+def _parse_section(section: _Section, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
+    year = FiscalYear(section.fiscal_year, section.label, section.stated_total)
+    header_end = _find_table_header(section.folded)
+    if header_end is not None:
+        year.adoptions = _parse_table(section, header_end, warnings)
+        return year, []
+    if any(_type_heading(line) for line in section.folded):
+        return _parse_lists(section, year, warnings)
+    if not any(section.folded):
+        return year, []
+    raise ParseError(
+        f"{section.label} (FY{section.fiscal_year}, stated 全{section.stated_total}団体): "
+        "neither a 採択団体/事業概要 table nor type headings with counts were found"
+    )
+
+
+# --- table years -------------------------------------------------------------------
+
+
+def _find_table_header(folded: list[str]) -> int | None:
+    """Index just past the 採択団体 / 事業概要 header, or None."""
+    for i, line in enumerate(folded):
+        if TABLE_HEADER_ONE_LINE.match(line):
+            return i + 1
+        if line == "採択団体" and i + 1 < len(folded) and folded[i + 1] == "事業概要":
+            return i + 2
+    return None
+
+
+def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Adoption]:
+    name_pref, pref_only = _name_pref_patterns()
+    folded, raw = section.folded, section.raw
+    rows: list[tuple[str, str, str | None, list[str]]] = []  # name, pref, partners, summary lines
+    i = start
+    while i < len(folded):
+        line = folded[i]
+        if LEGEND.match(line):
+            break
+        m = name_pref.match(line)
+        if m:
+            rows.append((m["name"], m["pref"], m["partners"], []))
+            i += 1
+            continue
+        if i + 1 < len(folded) and SHORT_NAME.match(line):
+            m = pref_only.match(folded[i + 1])
+            if m:
+                rows.append((line, m["pref"], m["partners"], []))
+                i += 2
+                continue
+        if rows:
+            name, pref, partners, summary = rows[-1]
+            pm = PARTNERS_LINE.match(line)
+            if pm and not summary:
+                joined = pm["partners"] if partners is None else f"{partners}、{pm['partners']}"
+                rows[-1] = (name, pref, joined, summary)
+            else:
+                summary.append(raw[i])
+        else:
+            warnings.append(f"{section.label}: ignored a line before the first body: {line[:40]}")
+        i += 1
+    adoptions = []
+    for name, pref, partners, summary in rows:
+        place = lgcode.resolve(name, default_prefecture=pref)
+        assert place is not None  # a default prefecture is always given
+        if place.prefecture != pref:
+            raise ParseError(f"{section.label}: {name} is written with prefecture {place.prefecture} but listed under ({pref})")
+        adoptions.append(
+            Adoption(
+                fiscal_year=section.fiscal_year,
+                name=name,
+                prefecture=place.prefecture,
+                municipality=place.municipality,
+                lg_code=place.lg_code,
+                category=None,
+                summary="\n".join(summary) if summary else None,
+                partners=_partners(partners, place.prefecture) if partners else [],
+            )
+        )
+        _warn_unknown(place.lg_code, name, section.label, warnings)
+    return adoptions
+
+
+# --- list years --------------------------------------------------------------------
+
+
+def _type_heading(line: str) -> re.Match[str] | None:
+    if YEAR_HEADING.match(line):
+        return None
+    return TYPE_HEADING.match(line)
+
+
+def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
+    folded, raw = section.folded, section.raw
+    headings: list[_Heading] = []
+    groups: list[_Heading] = []
+    current: _Heading | None = None
+    group: _Heading | None = None
+    i = 0
+    n = len(folded)
+    definitions_from: int | None = None
+    while i < n:
+        line = folded[i]
+        nxt = folded[i + 1] if i + 1 < n else ""
+        m = _type_heading(line)
+        if m:
+            heading = _Heading(
+                type=m["type"].strip(),
+                count=int(m["count"]),
+                overlap_label=m["olabel"],
+                overlap_count=int(m["ocount"]) if m["ocount"] else None,
+            )
+            nm = _type_heading(nxt)
+            if nm and compare_key(nm["type"]).startswith(compare_key(heading.type)):
+                heading.is_group = True
+                group = heading
+                groups.append(heading)
+                current = None
+            else:
+                if group is not None and compare_key(heading.type).startswith(compare_key(group.type)):
+                    group.subs.append(heading)
+                else:
+                    group = None
+                headings.append(heading)
+                current = heading
+            i += 1
+            continue
+        if CONSORTIUM_MARKER.match(line) or YEAR_LIST_TITLE.search(line):
+            i += 1
+            continue
+        bodies = _parse_body_line(line, section)
+        if bodies is not None:
+            if current is None:
+                raise ParseError(f"{section.label} (FY{section.fiscal_year}): bodies listed before any type heading: {line[:40]}")
+            current.bodies.extend(bodies)
+            i += 1
+            continue
+        nm = _type_heading(nxt)
+        if nm and compare_key(nm["type"]).startswith(compare_key(line)):
+            # a group heading without a count, e.g. 'パターン(1)'
+            group = _Heading(type=line, count=None, is_group=True)
+            groups.append(group)
+            current = None
+            i += 1
+            continue
+        if any(h.bodies for h in headings):
+            definitions_from = i
+            break
+        warnings.append(f"{section.label}: ignored line {line[:40]}")
+        i += 1
+
+    _validate_headings(section, headings, groups)
+    year.adoptions = _merge_bodies(section, headings, warnings)
+    type_names = {compare_key(h.type): h.type for h in headings + groups}
+    categories = _parse_definitions(raw, folded, definitions_from, type_names) if definitions_from is not None else []
+    return year, categories
+
+
+def _parse_body_line(line: str, section: _Section) -> list[Adoption] | None:
+    """Parse '新潟県村上市、新潟県燕市' or '北海道(釧路市、北見市)、岩手県(宮古市)'; None if not a body list."""
+    items = _split_top_level(line)
+    if items is None:
+        return None
+    bodies = []
+    for item in items:
+        m = re.match(r"^(?P<lead>[^()]+?)\s*(?:\((?P<members>[^()]*)\))?$", item)
+        if not m:
+            return None
+        lead = m["lead"].strip()
+        pref, rest = lgcode.split_prefecture(lead)
+        if pref is None or (rest and not MUNICIPALITY.match(rest)):
+            return None
+        members: list[Partner] = []
+        if m["members"] is not None:
+            for member in MEMBER_SPLIT.split(m["members"].strip()):
+                if not member:
+                    continue
+                mpref, mrest = lgcode.split_prefecture(member)
+                if not MUNICIPALITY.match(mrest) and not (mpref and mrest == ""):
+                    return None
+            members = _partners(m["members"], pref)
+        bodies.append(
+            Adoption(
+                fiscal_year=section.fiscal_year,
+                name=lead,
+                prefecture=pref,
+                municipality=rest,
+                lg_code=lgcode.lookup(pref, rest),
+                category=None,
+                summary=None,
+                partners=members,
+            )
+        )
+    return bodies
+
+
+def _split_top_level(line: str) -> list[str] | None:
+    items, depth, start = [], 0, 0
+    for pos, ch in enumerate(line):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch in "、,，" and depth == 0:
+            items.append(line[start:pos].strip())
+            start = pos + 1
+    if depth != 0:
+        return None
+    items.append(line[start:].strip())
+    items = [item for item in items if item]
+    return items or None
+
+
+def _validate_headings(section: _Section, headings: list[_Heading], groups: list[_Heading]) -> None:
+    where = f"{section.label} (FY{section.fiscal_year})"
+    by_key = {compare_key(h.type): h for h in headings}
+    for h in headings:
+        listed = len(h.bodies)
+        if h.overlap_count is not None:
+            target_key = compare_key(f"{h.overlap_label}重複")
+            overlap = next((o for k, o in by_key.items() if k.endswith(target_key) and o is not h), None)
+            if overlap is None:
+                raise ParseError(f"{where}: {h.type} states うち{h.overlap_label}重複{h.overlap_count}団体 but no {h.overlap_label}重複 list was found")
+            if len(overlap.bodies) != h.overlap_count:
+                raise ParseError(f"{where}: {h.type} states {h.overlap_count} overlapping bodies but {overlap.type} lists {len(overlap.bodies)}")
+            if listed + h.overlap_count != h.count:
+                raise ParseError(f"{where}: {h.type} states {h.count}団体 but {listed} bodies are listed plus {h.overlap_count} overlapping ({listed + h.overlap_count})")
+        elif listed != h.count:
+            raise ParseError(f"{where}: {h.type} states {h.count}団体 but {listed} bodies are listed")
+    for g in groups:
+        if g.count is None:
+            continue
+        listed = sum(len(s.bodies) for s in g.subs)
+        if listed != g.count:
+            raise ParseError(f"{where}: {g.type} states {g.count}団体 but its types list {listed} bodies")
+
+
+def _merge_bodies(section: _Section, headings: list[_Heading], warnings: list[str]) -> list[Adoption]:
+    merged: dict[tuple[int, str, str], Adoption] = {}
+    for h in headings:
+        for body in h.bodies:
+            body.category = h.type
+            known = merged.get(body.identity)
+            if known is None:
+                merged[body.identity] = body
+                _warn_unknown(body.lg_code, body.name, section.label, warnings)
+            else:
+                warnings.append(f"{section.label}: {body.name} is listed under both {known.category} and {h.type}")
+                known.category = f"{known.category}、{h.type}"
+    return list(merged.values())
+
+
+def _parse_definitions(raw: list[str], folded: list[str], start: int, type_names: dict[str, str]) -> list[Category]:
+    categories = []
+    i = start
+    while i < len(folded):
+        name = type_names.get(compare_key(folded[i]))
+        if name is None or i + 1 >= len(folded) or compare_key(folded[i + 1]) in type_names:
+            i += 1
+            continue
+        parts = [raw[i + 1]]
+        j = i + 2
+        while j < len(folded):
+            item = ENUMERATOR.sub("", folded[j])
+            if not CIRCLED.match(item):
+                break
+            parts.append(ENUMERATOR.sub("", raw[j]))
+            j += 1
+        categories.append(Category(name=name, definition="\n".join(parts)))
+        i = j
+    return categories
+
+
+# --- shared ------------------------------------------------------------------------
+
+
+def _partners(text: str, default_prefecture: str) -> list[Partner]:
+    partners = []
+    for name in MEMBER_SPLIT.split(text.strip()):
+        if not name:
+            continue
+        place = lgcode.resolve(name, default_prefecture=default_prefecture)
+        assert place is not None
+        partners.append(Partner(name=name, prefecture=place.prefecture, municipality=place.municipality, lg_code=place.lg_code))
+    return partners
+
+
+def _warn_unknown(code: str | None, name: str, label: str, warnings: list[str]) -> None:
+    if code is None:
+        warnings.append(f"{label}: {name} has no 全国地方公共団体コード in the code table")
+
+
+def _validate_total(year: FiscalYear) -> None:
+    if year.parsed_total != year.stated_total:
+        raise ParseError(
+            f"{year.label} (FY{year.fiscal_year}): the page states 全{year.stated_total}団体 "
+            f"but {year.parsed_total} bodies were parsed"
+        )
