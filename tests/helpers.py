@@ -1,0 +1,49 @@
+"""Shared helpers for tests: fixture pages and small config files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scraper.decode import decode_html
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = Path(__file__).parent.parent / "pipeline" / "samples"
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def fixture_text(name: str) -> str:
+    text, _ = decode_html(fixture_bytes(name), None)
+    return text
+
+
+def write_config(tmp_path: Path, url: str, *, parser: str = "model_projects", extra: str = "",
+                 timeout: float = 2, retries: int = 0, max_bytes: int = 10_000_000) -> Path:
+    """A config.toml for a loopback source, with storage under tmp_path."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[storage]
+database = "data/kankei.db"
+snapshots = "snapshots"
+
+[http]
+user_agent = "kankei-test/0.1 (+tests)"
+timeout = {timeout}
+retries = {retries}
+min_interval = 0
+max_bytes = {max_bytes}
+allowed_hosts = ["127.0.0.1"]
+respect_robots = true
+
+[[sources]]
+name = "model-projects"
+url = "{url}"
+parser = "{parser}"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -1,0 +1,36 @@
+"""`kankei demo`: bundled samples served on loopback, four cycles, the expected changes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+
+
+def test_demo_records_new_year_edit_and_removal(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(directory)])
+    assert result.exit_code == 0, result.output
+    assert "unchanged (304 Not Modified)" in result.output
+    conn = sqlite3.connect(directory / "kankei.db")
+    by_run = conn.execute("SELECT run_id, kind, name, field FROM changes WHERE run_id > 1 ORDER BY id").fetchall()
+    assert by_run == [
+        (3, "year_added", "令和3年度", "stated_total"),
+        (3, "adoption_added", "遠野市", None),
+        (3, "adoption_added", "小布施町", None),
+        (3, "adoption_added", "長島町", None),
+        (4, "total_changed", "令和3年度", "stated_total"),
+        (4, "adoption_removed", "小布施町", None),
+        (4, "adoption_changed", "石狩市", "summary"),
+    ]
+    assert conn.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0] == 4
+    assert conn.execute("SELECT encoding FROM snapshots WHERE http_status = 200").fetchall() == [("cp932",)] * 3
+
+
+def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path)])
+    assert result.exit_code == 2 and (tmp_path / "precious.txt").exists()
