@@ -110,6 +110,20 @@ def demo_config(directory: Path, url: str) -> Config:
     )
 
 
+def write_demo_config(directory: Path, url: str) -> Path:
+    """A config.toml beside the demo database, so ``kankei --config DIR/config.toml report`` etc. work."""
+    path = directory / "config.toml"
+    path.write_text(
+        "# Written by `kankei demo`. The source URL was the demo's loopback server, gone after the demo.\n"
+        '[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n\n'
+        '[http]\nuser_agent = "kankei-demo/0.1 (+offline demo)"\nallowed_hosts = ["127.0.0.1"]\n'
+        "min_interval = 0\n\n"
+        f'[[sources]]\nname = "model-projects"\nurl = "{url}"\nparser = "model_projects"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def prepare_directory(directory: Path) -> None:
     """Create the demo folder, or reset one an earlier demo made (never a foreign folder)."""
     if directory.exists() and any(directory.iterdir()):
@@ -125,6 +139,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> list[RunRe
     results = []
     with SamplePageServer() as server:
         config = demo_config(directory, server.url)
+        write_demo_config(directory, server.url)
         for step, (sample, title) in enumerate(STEPS, start=1):
             server.serve(sample_bytes(sample), step)
             echo(f"\n== Run {step}: {title}")

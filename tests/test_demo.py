@@ -34,3 +34,12 @@ def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:
     (tmp_path / "precious.txt").write_text("keep me")
     result = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path)])
     assert result.exit_code == 2 and (tmp_path / "precious.txt").exists()
+
+
+def test_demo_writes_a_config_for_later_commands(tmp_path: Path) -> None:
+    from pipeline.config import load_config
+
+    directory = tmp_path / "demo"
+    assert CliRunner().invoke(cli, ["demo", "--dir", str(directory)]).exit_code == 0
+    config = load_config(directory / "config.toml")
+    assert config.database == directory / "kankei.db" and config.snapshots == directory / "snapshots"
