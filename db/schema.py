@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SCHEMA_VERSION = 1
 
@@ -130,11 +132,19 @@ def connect(path: Path | str) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+    from . import versions  # version tables (adoption_versions, …) and the views
+
+    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + versions.SCHEMA + "COMMIT;")
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    versions.ensure_views(conn)
+    from . import search  # the Japanese full-text index (trigram FTS5) and its triggers
+
+    search.ensure_search(conn)
     return conn
 
 
 def database(conn: sqlite3.Connection) -> sqlite_utils.Database:
     """A sqlite-utils view of the same connection, for queries and introspection."""
+    import sqlite_utils  # imported when needed: with dateutil it takes a quarter of a second
+
     return sqlite_utils.Database(conn)

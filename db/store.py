@@ -12,6 +12,8 @@ from typing import Any
 from scraper.model import Adoption, Category, FiscalYear, ModelProjectsPage, Partner
 from scraper.normalize import compare_key
 
+from . import versions
+
 
 def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -132,11 +134,13 @@ def apply_model_projects(conn: sqlite3.Connection, new: ModelProjectsPage, run_i
                 "INSERT INTO fiscal_years(fiscal_year, label, stated_total, parsed_total) VALUES (?, ?, ?, ?)",
                 (fy, ny.label, ny.stated_total, ny.parsed_total),
             )
+            versions.record_fiscal_year(conn, fy, run_id)
         elif (oy.stated_total, compare_key(oy.label)) != (ny.stated_total, compare_key(ny.label)):
             conn.execute(
                 "UPDATE fiscal_years SET label = ?, stated_total = ?, parsed_total = ? WHERE fiscal_year = ?",
                 (ny.label, ny.stated_total, ny.parsed_total, fy),
             )
+            versions.record_fiscal_year(conn, fy, run_id)
         old_by_id = {a.identity: a for a in (oy.adoptions if oy else [])}
         for na in ny.adoptions:
             oa = old_by_id.pop(na.identity, None)
@@ -155,12 +159,14 @@ def apply_model_projects(conn: sqlite3.Connection, new: ModelProjectsPage, run_i
                 if "partners" in changed:
                     conn.execute("DELETE FROM partners WHERE adoption_id = ?", (adoption_id,))
                     _insert_partners(conn, adoption_id, na.partners)
+                versions.record_adoption(conn, adoption_id, run_id)
         for oa in old_by_id.values():
-            _delete_adoption(conn, oa)
+            _delete_adoption(conn, oa, run_id)
     for fy, oy in old_years.items():
         if fy not in new_years:
             for oa in oy.adoptions:
-                _delete_adoption(conn, oa)
+                _delete_adoption(conn, oa, run_id)
+            versions.remove_fiscal_year(conn, fy, run_id)
             conn.execute("DELETE FROM fiscal_years WHERE fiscal_year = ?", (fy,))
     old_cats = {compare_key(c.name): c for c in old.categories}
     new_keys = set()
@@ -170,10 +176,13 @@ def apply_model_projects(conn: sqlite3.Connection, new: ModelProjectsPage, run_i
         oc = old_cats.get(key)
         if oc is None:
             conn.execute("INSERT INTO categories(name, definition) VALUES (?, ?)", (nc.name, nc.definition))
+            versions.record_category(conn, nc.name, run_id)
         elif compare_key(oc.definition) != compare_key(nc.definition):
             conn.execute("UPDATE categories SET definition = ? WHERE name = ?", (nc.definition, oc.name))
+            versions.record_category(conn, oc.name, run_id)
     for key, oc in old_cats.items():
         if key not in new_keys:
+            versions.remove_category(conn, oc.name, run_id)
             conn.execute("DELETE FROM categories WHERE name = ?", (oc.name,))
 
 
@@ -192,6 +201,7 @@ def _insert_adoption(conn: sqlite3.Connection, a: Adoption, run_id: int) -> None
         (a.fiscal_year, a.name, a.prefecture, a.municipality, a.lg_code, a.category, a.summary, run_id, run_id),
     )
     _insert_partners(conn, int(cur.lastrowid), a.partners)
+    versions.record_adoption(conn, int(cur.lastrowid), run_id)
 
 
 def _insert_partners(conn: sqlite3.Connection, adoption_id: int, partners: list[Partner]) -> None:
@@ -201,8 +211,9 @@ def _insert_partners(conn: sqlite3.Connection, adoption_id: int, partners: list[
     )
 
 
-def _delete_adoption(conn: sqlite3.Connection, a: Adoption) -> None:
+def _delete_adoption(conn: sqlite3.Connection, a: Adoption, run_id: int) -> None:
     adoption_id = _adoption_id(conn, a)
+    versions.remove_adoption(conn, adoption_id, run_id)
     conn.execute("DELETE FROM partners WHERE adoption_id = ?", (adoption_id,))
     conn.execute("DELETE FROM adoptions WHERE id = ?", (adoption_id,))
 

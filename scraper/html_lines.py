@@ -30,7 +30,10 @@ def parse_document(html: str) -> etree._Element:
     html = _XML_DECL.sub("", html, count=1)
     if not html.strip():
         return lxml.html.document_fromstring("<html><body></body></html>")
-    return lxml.html.document_fromstring(html)
+    try:
+        return lxml.html.document_fromstring(html)
+    except etree.ParserError:  # nothing but a stray "<!" or a comment: an empty document
+        return lxml.html.document_fromstring("<html><body></body></html>")
 
 
 def element_lines(root: etree._Element) -> list[str]:
@@ -45,21 +48,27 @@ def element_lines(root: etree._Element) -> list[str]:
     return lines
 
 
-def _walk(el: etree._Element, parts: list[str]) -> None:
+def _text(text: str, pre: bool) -> str:
+    """A text node as rendered: outside <pre>, a line break in the source is only a space."""
+    return text if pre else text.replace("\r", " ").replace("\n", " ")
+
+
+def _walk(el: etree._Element, parts: list[str], pre: bool = False) -> None:
     tag = el.tag
     if isinstance(tag, str):
         tag = tag.lower()
         if tag in SKIP_TAGS:
             return
         block = tag in BLOCK_TAGS
+        pre = pre or tag == "pre"
         if block:
             parts.append("\n")
         if el.text:
-            parts.append(el.text)
+            parts.append(_text(el.text, pre))
         for child in el:
-            _walk(child, parts)
+            _walk(child, parts, pre)
             if child.tail:
-                parts.append(child.tail)
+                parts.append(_text(child.tail, pre))
         if block:
             parts.append("\n")
     # comments and processing instructions contribute nothing but their tail,

@@ -1,0 +1,422 @@
+"""``kankei rebuild``: re-derive the database from the snapshot archive with the current parsers.
+
+The rebuild writes a new database file, ``<database>.rebuild-<pid>.tmp``:
+
+1. the run log (``runs``) and ``meta`` are copied as they were;
+2. every ``snapshots`` row is replayed in fetch order (by run, then by snapshot id),
+   keeping its id: its file is read and verified against its hash, decoded (with the
+   encoding recorded when it was fetched: the HTTP header is not stored), parsed with
+   the source's current parser and applied through the very code a run uses
+   (:func:`pipeline.cycle.apply_parsed`, :mod:`db.store`), with the snapshot's run and
+   ``fetched_at``. A 304 row carries the state forward; a body that fails to parse
+   records the failure in ``source_state`` as a run does;
+3. failures that left no snapshot (fetch errors) are replayed from each run's summary,
+   with the run's ``finished_at`` as their time;
+4. any other table (one this code does not derive) is copied over unchanged.
+
+Nothing is silently skipped: a snapshot whose file is missing or no longer matches
+its hash, or whose source's parser is unknown, fails the rebuild with an error naming
+it. The result is compared with the current database table by table; then the new
+content replaces the old in one SQLite transaction (the backup API), so a reader,
+such as Datasette, sees either the old database or the new one, never a mixture. On
+any error, or with ``--check``, the temporary file is deleted and the database is
+left byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from db import schema, store
+from db.snapshots import SnapshotError, SnapshotStore
+from scraper.decode import decode_html
+from scraper.errors import KankeiError
+from scraper.model import ModelProjectsPage, TextPage
+from scraper.parsers import PARSERS
+
+from .config import Config, Source
+from .cycle import apply_parsed
+
+log = logging.getLogger(__name__)
+
+# Tables the replay derives (or copies itself); every other table is carried over as it is.
+REPLAYED = frozenset({
+    "runs", "meta", "snapshots", "fiscal_years", "adoptions", "partners", "categories", "changes", "pages",
+    "source_state", "adoption_versions", "fiscal_year_versions", "category_versions",
+})
+# Columns that cannot be re-derived exactly, left out of the comparison: the time of a
+# fetch failure that stored no snapshot is not recorded anywhere but in source_state.
+NOT_COMPARED = {("source_state", "last_error_at")}
+
+
+class RebuildError(KankeiError):
+    """The rebuild failed; the database was left as it was."""
+
+
+class NoDatabase(KankeiError):
+    """There is no database to rebuild."""
+
+
+@dataclass
+class RebuildResult:
+    database: Path
+    runs: int = 0
+    snapshots: int = 0  # snapshot rows replayed
+    parsed: int = 0  # bodies parsed and applied
+    unchanged: int = 0  # 304 rows carried forward
+    failures: list[str] = field(default_factory=list)  # snapshots that failed to decode or parse
+    fetch_failures: int = 0  # failures without a snapshot, replayed from run summaries
+    changes: int = 0  # change rows derived
+    carried: list[str] = field(default_factory=list)  # tables copied over unchanged
+    differences: list[str] = field(default_factory=list)  # one line per table that differs
+    replaced: bool = False  # the database now holds the rebuilt content
+
+    def lines(self) -> list[str]:
+        """What ``kankei rebuild`` prints."""
+        out = [
+            f"Replayed {self.snapshots} snapshot{'s' if self.snapshots != 1 else ''} of {self.runs} "
+            f"run{'s' if self.runs != 1 else ''}: {self.parsed} parsed, {self.unchanged} unchanged (304), "
+            f"{len(self.failures)} failed to parse; {self.changes} change{'s' if self.changes != 1 else ''} derived."
+        ]
+        out += [f"  failed: {f}" for f in self.failures]
+        if self.fetch_failures:
+            out.append(f"Replayed {self.fetch_failures} fetch failure(s) from the run log.")
+        if self.carried:
+            out.append(f"Copied unchanged: {', '.join(self.carried)}.")
+        if self.differences:
+            out.append("Differences from the previous database:")
+            out += [f"  {d}" for d in self.differences]
+        else:
+            out.append("Identical to the previous database, table by table.")
+        if self.replaced:
+            out.append(f"Rebuilt {self.database}.")
+        else:
+            out.append(f"Checked only: {self.database} was not changed.")
+        return out
+
+
+def temp_path(database: Path) -> Path:
+    return database.with_name(f"{database.name}.rebuild-{os.getpid()}.tmp")
+
+
+def rebuild(config: Config, *, check: bool = False, echo: Callable[[str], None] | None = None) -> RebuildResult:
+    """Rebuild ``config.database`` from its snapshots and swap it in (unless ``check``).
+
+    Raises :class:`NoDatabase` when there is no database, :class:`RebuildError` (or
+    :class:`pipeline.lock.LockHeld`) when the rebuild fails; the database is then untouched.
+    """
+    from .lock import run_lock
+
+    database = Path(config.database)
+    if not database.is_file():
+        raise NoDatabase(f"{database}: no database to rebuild (run `kankei run` first)")
+    with run_lock(config):
+        _remove_stale_temps(database)
+        tmp = temp_path(database)
+        result = RebuildResult(database)
+        try:
+            with _readonly(database) as old:
+                old.execute("BEGIN")  # one consistent view of the old database throughout
+                new = schema.connect(tmp)
+                try:
+                    _replay(old, new, config, result, echo)
+                    _carry_over(old, new, result)
+                    result.differences = compare(old, new)
+                    marks = _high_water(old)
+                    old.execute("COMMIT")
+                    new.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    new.close()
+            if not check:
+                _swap(tmp, database, marks)
+                result.replaced = True
+        finally:
+            _remove(tmp)
+    return result
+
+
+# --- replay --------------------------------------------------------------------------
+
+
+def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, result: RebuildResult,
+            echo: Callable[[str], None] | None) -> None:
+    runs = old.execute("SELECT * FROM runs ORDER BY id").fetchall()
+    with store.transaction(new):
+        _copy_rows(old, new, "runs")
+        _copy_rows(old, new, "meta", "key != 'schema_version'", replace=True)
+    result.runs = len(runs)
+    by_run: dict[int, list[sqlite3.Row]] = {}
+    for snap in old.execute("SELECT * FROM snapshots ORDER BY id"):
+        by_run.setdefault(snap["run_id"], []).append(snap)
+    orphans = sorted(set(by_run) - {r["id"] for r in runs})
+    if orphans:
+        raise RebuildError(f"snapshot {by_run[orphans[0]][0]['id']} belongs to run {orphans[0]}, "
+                           "which is not in the runs table")
+    columns = _columns(old, "snapshots") & _columns(new, "snapshots")
+    replayer = _Replayer(old, new, config, SnapshotStore(config.snapshots), columns)
+    for run in runs:
+        snaps = by_run.get(run["id"], [])
+        for snap in snaps:
+            replayer.replay(snap, result)
+            result.snapshots += 1
+        result.fetch_failures += _replay_fetch_failures(new, run, {s["source"] for s in snaps})
+        if echo and snaps:
+            echo(f"run {run['id']}: replayed {len(snaps)} snapshot{'s' if len(snaps) != 1 else ''}")
+    result.changes = new.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
+
+
+class _Replayer:
+    def __init__(self, old: sqlite3.Connection, new: sqlite3.Connection, config: Config,
+                 snapshots: SnapshotStore, columns: set[str]) -> None:
+        self.old, self.new, self.config, self.snapshots = old, new, config, snapshots
+        self.columns = [c for c in _ordered_columns(old, "snapshots") if c in columns]
+        self.sources = {s.name: s for s in config.sources}
+        self.verified: set[tuple[str, str]] = set()
+
+    def read(self, snap: sqlite3.Row) -> bytes:
+        try:
+            body = self.snapshots.read(snap["path"], snap["sha256"])
+        except SnapshotError as e:
+            raise RebuildError(f"{_name(snap)}: {e}") from None
+        self.verified.add((snap["path"], snap["sha256"]))
+        return body
+
+    def source(self, snap: sqlite3.Row) -> Source:
+        name = snap["source"]
+        configured = self.sources.get(name)
+        parser = configured.parser if configured else _former_parser(self.old, name)
+        if parser is None:
+            where = self.config.path or "the config"
+            raise RebuildError(f"{_name(snap)}: source {name!r} is no longer configured and its parser is unknown; "
+                               f"add it back to [[sources]] in {where}")
+        # The snapshot's URL, not today's: it is what the run stored (pages.url).
+        return Source(name=name, url=snap["url"], parser=parser)
+
+    def insert(self, snap: sqlite3.Row, **override: Any) -> int:
+        row = {c: override.get(c, snap[c]) for c in self.columns}
+        store.insert_snapshot(self.new, **row)
+        return int(snap["id"])
+
+    def replay(self, snap: sqlite3.Row, result: RebuildResult) -> None:
+        """Mirror pipeline.cycle.run_source / process_body for one stored snapshot."""
+        source = self.source(snap)
+        if snap["http_status"] == 304:
+            if (snap["path"], snap["sha256"]) not in self.verified:
+                self.read(snap)
+            with store.transaction(self.new):
+                snapshot_id = self.insert(snap)
+                store.record_success(self.new, source.name, snap["run_id"], snapshot_id, snap["fetched_at"])
+            result.unchanged += 1
+            return
+        body = self.read(snap)
+        encoding = None
+        parsed: ModelProjectsPage | TextPage | None = None
+        error = None
+        try:
+            # The Content-Type header is not stored; the encoding it led to is.
+            declared = f"text/html; charset={snap['encoding']}" if snap["encoding"] else None
+            text, encoding = decode_html(body, declared)
+            parsed = PARSERS[source.parser](text)
+        except KankeiError as e:
+            error = f"{source.url}: {e}"
+        with store.transaction(self.new):
+            snapshot_id = self.insert(snap, encoding=encoding)
+            if error is not None or parsed is None:
+                store.record_failure(self.new, source.name, snap["run_id"], error or "no content", snap["fetched_at"])
+                result.failures.append(f"{_name(snap)}: {error}")
+                return
+            changes = apply_parsed(self.new, source, parsed, snap["run_id"])
+            store.insert_changes(self.new, snap["run_id"], source.name, snapshot_id, changes, snap["fetched_at"])
+            store.record_success(self.new, source.name, snap["run_id"], snapshot_id, snap["fetched_at"])
+        result.parsed += 1
+
+
+def _replay_fetch_failures(new: sqlite3.Connection, run: sqlite3.Row, with_snapshot: set[str]) -> int:
+    """Failures of ``run`` that stored no snapshot (fetch errors), from its summary."""
+    try:
+        summary = json.loads(run["summary"] or "{}")
+    except (TypeError, ValueError):
+        return 0
+    if not isinstance(summary, dict):
+        return 0
+    at = run["finished_at"] or run["started_at"]
+    count = 0
+    with store.transaction(new):
+        for source, entry in summary.items():
+            if isinstance(entry, dict) and entry.get("status") == "failed" and source not in with_snapshot:
+                store.record_failure(new, source, run["id"], str(entry.get("error") or "failed"), at)
+                count += 1
+    return count
+
+
+def _former_parser(old: sqlite3.Connection, source: str) -> str | None:
+    """The parser a source that is no longer configured had, judged by what it stored."""
+    if old.execute("SELECT 1 FROM pages WHERE source = ?", (source,)).fetchone():
+        return "text"
+    if old.execute("SELECT 1 FROM changes WHERE source = ? AND kind != 'text_changed' LIMIT 1", (source,)).fetchone():
+        return "model_projects"
+    return None
+
+
+def _name(snap: sqlite3.Row) -> str:
+    return f"snapshot {snap['id']} (source {snap['source']}, run {snap['run_id']}, fetched {snap['fetched_at']})"
+
+
+# --- other tables, comparison ---------------------------------------------------------
+
+
+def _carry_over(old: sqlite3.Connection, new: sqlite3.Connection, result: RebuildResult) -> None:
+    """Copy every table the replay does not derive (created, if need be, as it was)."""
+    new_tables = set(_tables(new))
+    with store.transaction(new):
+        for table, sql in _tables(old).items():
+            if table in REPLAYED:
+                continue
+            if table not in new_tables:
+                new.execute(sql)
+                for (index_sql,) in old.execute(
+                        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                        (table,)):
+                    new.execute(index_sql)
+            elif new.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
+                continue  # filled by the replay (a trigger or hook): derived, compared below
+            if _copy_rows(old, new, table):
+                result.carried.append(table)
+
+
+def compare(old: sqlite3.Connection, new: sqlite3.Connection) -> list[str]:
+    """One line per table whose rows differ between two databases (virtual tables left out)."""
+    old_tables, new_tables = _tables(old), _tables(new)
+    out = []
+    for table in sorted(set(old_tables) | set(new_tables)):
+        if table not in new_tables or table not in old_tables:
+            side = "previous" if table in old_tables else "rebuilt"
+            n = (old if side == "previous" else new).execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            out.append(f"{table}: only in the {side} database ({n} rows)")
+            continue
+        columns = [c for c in _ordered_columns(old, table)
+                   if c in _columns(new, table) and (table, c) not in NOT_COMPARED]
+        select = f'SELECT {", ".join(f"{_q(c)}" for c in columns)} FROM "{table}"'
+        a = Counter(tuple(r) for r in old.execute(select))
+        b = Counter(tuple(r) for r in new.execute(select))
+        if a != b:
+            gone, added = sum((a - b).values()), sum((b - a).values())
+            out.append(f"{table}: {gone} row{'s' if gone != 1 else ''} only in the previous database, "
+                       f"{added} only in the rebuilt one")
+    return out
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, str]:
+    """Ordinary tables (name -> CREATE statement), without virtual tables and their shadow tables."""
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")
+    tables = dict(rows.fetchall())
+    virtual = [n for n, sql in tables.items() if sql.upper().startswith("CREATE VIRTUAL TABLE")]
+    return {n: sql for n, sql in tables.items()
+            if n not in virtual and not any(n.startswith(v + "_") for v in virtual)}
+
+
+def _ordered_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return set(_ordered_columns(conn, table))
+
+
+def _q(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _copy_rows(old: sqlite3.Connection, new: sqlite3.Connection, table: str, where: str = "1",
+               replace: bool = False) -> int:
+    """Copy ``table``'s rows (the columns both databases have), rowids kept; returns the count."""
+    columns = [c for c in _ordered_columns(old, table) if c in _columns(new, table)]
+    names = ", ".join(_q(c) for c in columns)
+    rows = old.execute(f'SELECT {names} FROM "{table}" WHERE {where} ORDER BY rowid').fetchall()
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    new.executemany(f'{verb} INTO "{table}"({names}) VALUES ({", ".join("?" for _ in columns)})',
+                    [tuple(r) for r in rows])
+    return len(rows)
+
+
+# --- files, swap --------------------------------------------------------------------------
+
+
+@contextmanager
+def _readonly(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection: reading the old database never changes its file."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as e:
+        conn.close()
+        raise RebuildError(f"{path}: cannot read the database: {e}") from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _high_water(conn: sqlite3.Connection) -> tuple[Any, ...]:
+    """What would change if a run wrote to the database meanwhile."""
+    return tuple(conn.execute(
+        "SELECT (SELECT max(id) FROM runs), (SELECT max(id) FROM snapshots), (SELECT COUNT(*) FROM changes),"
+        " (SELECT group_concat(status) FROM runs)").fetchone())
+
+
+def _swap(tmp: Path, database: Path, marks: tuple[Any, ...]) -> None:
+    """Replace the database's content with ``tmp``'s in one transaction.
+
+    The SQLite backup API writes every page under one write lock and commits once (in
+    WAL mode: one commit in the WAL), so open readers keep their snapshot of the old
+    database until they begin a new read, and an interruption leaves the old content.
+    A rename would not be safe here: connections still open on the old file share its
+    -wal and -shm files with connections to the new one.
+    """
+    with _readonly(database) as old:
+        if _high_water(old) != marks:
+            raise RebuildError(f"{database} changed during the rebuild (another process wrote a run); "
+                               "nothing was replaced: run the rebuild again")
+    src = sqlite3.connect(tmp)
+    try:
+        dst = sqlite3.connect(database, timeout=30.0, isolation_level=None)
+        try:
+            dst.execute("PRAGMA busy_timeout = 30000")
+            try:
+                src.backup(dst)
+            except sqlite3.Error as e:
+                raise RebuildError(f"{database}: could not write the rebuilt database: {e}") from None
+            try:  # PASSIVE: never waits for readers; SQLite's auto-checkpoint finishes the job later
+                dst.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as e:
+                log.info("checkpoint after rebuild deferred: %s", e)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def _remove(tmp: Path) -> None:
+    for path in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _remove_stale_temps(database: Path) -> None:
+    """Delete temporary files left by a rebuild that was killed (we hold the run lock: none is running)."""
+    for path in database.parent.glob(f"{database.name}.rebuild-*.tmp"):
+        log.warning("removing %s, left by an interrupted rebuild", path)
+        _remove(path)

@@ -1,0 +1,299 @@
+"""``kankei report``: Markdown, HTML, JSON and Atom on the demo's real database."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.request import url2pathname
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+
+from db import schema, store
+from pipeline.cli import cli
+from pipeline.demo import run_demo
+from pipeline.diff import Change
+from pipeline.report import char_diff, compact_diff, diff_html, parse_since, select_changes
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+EVIL = "<script>alert(\"x\")</script> & 'q'"
+
+
+def write_report_config(directory: Path) -> Path:
+    path = directory / "report.toml"
+    path.write_text(
+        '[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n'
+        '[http]\nuser_agent = "kankei-test/0.1"\nallowed_hosts = ["127.0.0.1"]\n'
+        '[[sources]]\nname = "model-projects"\nurl = "http://127.0.0.1/kankeijinkou/discription/index.html"\n'
+        'parser = "model_projects"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's database after its four runs (read-only use), with a config pointing at it."""
+    directory = tmp_path_factory.mktemp("report") / "demo"
+    results = run_demo(directory, echo=lambda line: None)
+    assert [r.run_id for r in results] == [1, 2, 3, 4]
+    return write_report_config(directory)
+
+
+def report(config: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["report", "--config", str(config), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+# --- range ---------------------------------------------------------------------------------
+
+
+def test_default_range_is_the_latest_run_with_changes(demo: Path) -> None:
+    conn = schema.connect(demo.parent / "kankei.db")
+    data = select_changes(conn)
+    assert [r.run_id for r in data.runs] == [4]
+    assert data.range == {"mode": "latest", "run_id": 4, "since": None, "latest": 1, "runs_checked": 1}
+    assert sorted(c.kind for c in data.runs[0].changes) == ["adoption_changed", "adoption_removed", "total_changed"]
+    everything = select_changes(conn, since="2000-01-01")
+    assert [r.run_id for r in everything.runs] == [1, 3, 4]  # run 2 (a 304) found nothing
+    assert everything.range["runs_checked"] == 4
+    assert everything.runs[0].initial_load_sources == ["model-projects"]
+    assert not everything.runs[1].initial_load_sources
+
+
+def test_parse_since_forms() -> None:
+    import datetime as dt
+
+    now = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
+    assert parse_since("2026-03-01") == "2026-03-01T00:00:00Z"
+    assert parse_since("2026-03-01T06:30+09:00") == "2026-02-28T21:30:00Z"
+    assert parse_since("7d", now=now) == "2026-03-03T12:00:00Z"
+
+
+def test_bad_ranges_exit_2_with_a_clear_message(demo: Path, tmp_path: Path) -> None:
+    code, _, err = report(demo, "--run", "99")
+    assert code == 2 and "no run 99" in err and "runs 1–4" in err
+    code, _, err = report(demo, "--run", "3", "--since", "2026-01-01")
+    assert code == 2 and "either --run or --since" in err
+    code, _, err = report(demo, "--since", "last tuesday")
+    assert code == 2 and "--since" in err
+    code, _, err = report(demo, "--format", "pdf")
+    assert code == 2
+    empty = tmp_path / "nodb"
+    empty.mkdir()
+    code, _, err = report(write_report_config(empty))
+    assert code == 2 and "no database" in err and not (empty / "kankei.db").exists()
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+
+def test_html_shows_new_year_highlighted_edit_and_removed_body(demo: Path, tmp_path: Path) -> None:
+    out = demo.parent / "reports" / "all.html"
+    out.parent.mkdir(exist_ok=True)
+    code, stdout, _ = report(demo, "--since", "2000-01-01", "--format", "html", "-o", str(out))
+    assert code == 0 and stdout == ""
+    page = out.read_text(encoding="utf-8")
+    # Run 3: the new fiscal year with its three bodies.
+    run3 = page[page.index('id="run-3"'):page.index('id="run-4"')]
+    assert "FY2021 令和3年度 — new fiscal year (全3団体)" in run3
+    assert all(body in run3 for body in ("遠野市", "小布施町", "長島町"))
+    # Run 4: the edit highlighted character by character, the removed body, the new total.
+    run4 = page[page.index('id="run-4"'):]
+    assert "収穫体験<ins>・加工体験</ins>などの体験型" in run4
+    removed = run4[run4.index("Removed (1)"):]
+    assert "小布施町" in removed[: removed.index("</ul>")]
+    assert "全<del>3</del>団体 → 全<ins>2</ins>団体" in run4
+    # The initial load is summarised, not listed body by body.
+    assert "3 fiscal years" in page and "99 adopted bodies" in page
+    assert "邑南町" not in page
+    # Self-contained: inline CSS, nothing fetched.
+    assert "<style>" in page and not re.search(r"<(link|script|img|iframe)\b", page) and "src=" not in page
+    # Links: the ministry page, and the stored snapshot relative to the report file.
+    assert 'href="http://127.0.0.1/kankeijinkou/discription/index.html"' not in page  # the URL actually fetched
+    assert re.search(r'href="http://127\.0\.0\.1:\d+/kankeijinkou/discription/index\.html"', page)
+    snapshot_links = re.findall(r'href="([^"]+\.gz)"', page)
+    assert snapshot_links and all(not link.startswith(("/", "file:")) for link in snapshot_links)
+    for link in snapshot_links:
+        assert (out.parent / url2pathname(link)).resolve().is_file()
+
+
+def test_html_on_stdout_links_snapshots_by_file_url(demo: Path) -> None:
+    code, page, _ = report(demo, "--format", "html")
+    assert code == 0 and page.startswith("<!DOCTYPE html>")
+    links = re.findall(r'href="(file://[^"]+\.gz)"', page)
+    assert len(links) == 1
+    assert Path(url2pathname(links[0].removeprefix("file://"))).is_file()
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def test_markdown_groups_by_year_then_kind(demo: Path) -> None:
+    code, text, _ = report(demo)
+    assert code == 0
+    assert text.startswith("# kankei report: the latest run with changes (run 4)")
+    fy2021, fy2020 = text.index("### FY2021 令和3年度"), text.index("### FY2020 令和2年度")
+    assert fy2021 < fy2020  # newest year first
+    assert "Stated total: 全3団体 → 全2団体" in text[fy2021:fy2020]
+    assert "**Removed (1)**" in text[fy2021:fy2020] and "- 小布施町 — 長野県小布施町" in text
+    changed = text[fy2020:]
+    assert "- 石狩市: summary" in changed and "{+・加工体験+}" in changed
+    assert "old: 地域農業ファンづくり→収穫体験などの" in changed and "new: 地域農業ファンづくり→収穫体験・加工体験などの" in changed
+
+    code, text, _ = report(demo, "--run", "3")
+    assert "### FY2021 令和3年度 — new fiscal year (全3団体)" in text and "**Added (3)**" in text
+    code, text, _ = report(demo, "--run", "1")
+    assert "initial load" in text and "99 adopted bodies" in text and "邑南町" not in text
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def test_json_round_trips_with_the_documented_keys(demo: Path) -> None:
+    code, text, _ = report(demo, "--since", "2000-01-01", "--format", "json")
+    assert code == 0
+    data = json.loads(text)
+    assert json.dumps(data, ensure_ascii=False, indent=2) + "\n" == text
+    assert set(data) == {"kankei_report_version", "generated_at", "database_id", "range", "sources", "runs"}
+    assert data["kankei_report_version"] == 1
+    assert data["range"]["mode"] == "since" and data["range"]["since"] == "2000-01-01T00:00:00Z"
+    assert [r["run_id"] for r in data["runs"]] == [1, 3, 4]
+    run1, run3, run4 = data["runs"]
+    assert set(run4) == {"run_id", "started_at", "finished_at", "status", "initial_load_sources", "counts", "changes"}
+    assert run1["counts"] == {"year_added": 3, "adoption_added": 99, "category_changed": 7}
+    assert all(c["initial_load"] for c in run1["changes"])  # JSON lists the initial load in full
+    assert run4["counts"] == {"total_changed": 1, "adoption_removed": 1, "adoption_changed": 1}
+    edit = next(c for c in run4["changes"] if c["kind"] == "adoption_changed")
+    assert set(edit) == {"id", "kind", "detected_at", "fiscal_year", "fiscal_year_label", "name", "field",
+                         "old_value", "new_value", "source", "source_url", "initial_load", "snapshot"}
+    assert (edit["fiscal_year"], edit["fiscal_year_label"], edit["name"], edit["field"]) == (2020, "令和2年度", "石狩市", "summary")
+    assert "収穫体験・加工体験" in edit["new_value"] and not edit["initial_load"]
+    assert set(edit["snapshot"]) == {"id", "url", "fetched_at", "http_status", "sha256", "path"}
+    assert (demo.parent / "snapshots" / edit["snapshot"]["path"]).is_file()
+    removed = next(c for c in run4["changes"] if c["kind"] == "adoption_removed")
+    assert removed["name"] == "小布施町" and removed["fiscal_year_label"] == "令和3年度"
+
+
+# --- Atom ----------------------------------------------------------------------------------
+
+
+def test_atom_is_valid_with_one_entry_per_run_with_changes(demo: Path) -> None:
+    code, first, _ = report(demo, "--format", "atom")
+    assert code == 0
+    feed = etree.fromstring(first.encode("utf-8"))
+    assert feed.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert feed.find(f"{ATOM}{required}") is not None
+    entries = feed.findall(f"{ATOM}entry")
+    ids = [e.findtext(f"{ATOM}id") for e in entries]
+    database_id = schema.connect(demo.parent / "kankei.db").execute(
+        "SELECT value FROM meta WHERE key = 'database_id'").fetchone()[0]
+    assert ids == [f"tag:kankei,2026:{database_id}/run/{n}" for n in (4, 3, 1)]
+    for entry in entries:
+        for required in ("id", "title", "updated", "content"):
+            assert entry.find(f"{ATOM}{required}") is not None
+    titles = [e.findtext(f"{ATOM}title") for e in entries]
+    assert "new fiscal year 令和3年度" in titles[1] and "initial load" in titles[2]
+    content = entries[0].find(f"{ATOM}content")
+    assert content.get("type") == "html" and "<ins>・加工体験</ins>" in content.text and "小布施町" in content.text
+    # Stable: a second rendering has the same ids and dates.
+    code, second, _ = report(demo, "--format", "atom")
+    again = etree.fromstring(second.encode("utf-8")).findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}id") for e in again] == ids
+    assert [e.findtext(f"{ATOM}updated") for e in again] == [e.findtext(f"{ATOM}updated") for e in entries]
+
+
+def test_two_databases_have_different_feed_and_entry_ids(tmp_path: Path) -> None:
+    feeds = []
+    for name in ("one", "two"):
+        directory = tmp_path / name
+        run_demo(directory, echo=lambda line: None)
+        _, text, _ = report(write_report_config(directory), "--format", "atom")
+        feeds.append(etree.fromstring(text.encode("utf-8")))
+    assert feeds[0].findtext(f"{ATOM}id") != feeds[1].findtext(f"{ATOM}id")
+    entry_ids = [{e.findtext(f"{ATOM}id") for e in feed.findall(f"{ATOM}entry")} for feed in feeds]
+    assert len(entry_ids[0]) == 3 and not entry_ids[0] & entry_ids[1]
+
+
+# --- no changes ----------------------------------------------------------------------------
+
+
+def test_no_changes_in_range_says_so(demo: Path, tmp_path: Path) -> None:
+    code, text, _ = report(demo, "--run", "2")
+    assert code == 0 and "No changes in run 2." in text
+    code, text, _ = report(demo, "--since", "2999-01-01", "--format", "html")
+    assert code == 0 and "No changes since 2999-01-01T00:00:00Z (0 runs checked)." in text
+    code, text, _ = report(demo, "--run", "2", "--format", "json")
+    assert json.loads(text)["runs"] == []
+    code, text, _ = report(demo, "--run", "2", "--format", "atom")
+    feed = etree.fromstring(text.encode("utf-8"))
+    assert feed.findall(f"{ATOM}entry") == [] and "No changes" in feed.findtext(f"{ATOM}subtitle")
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    schema.connect(fresh / "kankei.db").close()
+    code, text, _ = report(write_report_config(fresh))
+    assert code == 0 and "No changes recorded yet." in text
+
+
+# --- escaping ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def evil_db(tmp_path: Path) -> Path:
+    """A database whose scraped text is hostile."""
+    config = write_report_config(tmp_path)
+    conn = schema.connect(tmp_path / "kankei.db")
+    run_id = store.start_run(conn)
+    changes = [
+        Change("year_added", 2030, "令和12年度", "stated_total", None, "1"),
+        Change("adoption_added", 2030, EVIL, None, None, f"東京都{EVIL}\n{EVIL}"),
+        Change("adoption_changed", 2030, "石狩市", "summary", f"前 {EVIL}", f"後 {EVIL} 追加"),
+    ]
+    with store.transaction(conn):
+        store.insert_changes(conn, run_id, "model-projects", None, changes[:1], store.utcnow())
+    store.finish_run(conn, run_id, "ok", {})
+    run_id = store.start_run(conn)
+    with store.transaction(conn):
+        store.insert_changes(conn, run_id, "model-projects", None, changes, store.utcnow())
+    store.finish_run(conn, run_id, "ok", {})
+    conn.close()
+    return config
+
+
+def test_scraped_text_is_escaped_in_html_and_atom(evil_db: Path) -> None:
+    code, page, _ = report(evil_db, "--format", "html")
+    assert code == 0
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;q&#x27;" in page
+
+    code, text, _ = report(evil_db, "--format", "atom")
+    entry = etree.fromstring(text.encode("utf-8")).find(f"{ATOM}entry")
+    html_content = entry.find(f"{ATOM}content").text  # the HTML, once unescaped from XML
+    assert "<script" not in html_content and "&lt;script&gt;" in html_content
+    assert "<ins>" in html_content  # markup of our own stays markup
+
+    code, text, _ = report(evil_db)
+    assert "<script>" not in text and r"\<script\>" in text
+
+
+# --- character diff ------------------------------------------------------------------------
+
+
+def test_char_diff_prefers_natural_cuts() -> None:
+    assert char_diff("収穫体験などの", "収穫体験・加工体験などの") == [("=", "収穫体験"), ("+", "・加工体験"), ("=", "などの")]
+    assert diff_html("a<b", "a<b>c") == "a&lt;b<ins>&gt;c</ins>"
+    assert compact_diff("x" * 40 + "旧" + "y" * 40, "x" * 40 + "新" + "y" * 40) == "…xxxxxxxxxxxx[-旧-]{+新+}yyyyyyyyyyyy…"
+
+
+@given(st.text(alphabet="あい体験・、ab", max_size=30), st.text(alphabet="あい体験・、ab", max_size=30))
+def test_char_diff_reconstructs_both_texts(old: str, new: str) -> None:
+    ops = char_diff(old, new)
+    assert "".join(t for op, t in ops if op != "+") == old
+    assert "".join(t for op, t in ops if op != "-") == new
+    assert all(t for _, t in ops)
