@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from scraper.errors import ConfigError
 from .config import Config, load_config
 
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_LOCKED = 3  # another kankei run/schedule cycle/rebuild holds the run lock (pipeline/lock.py)
 
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,6 +62,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, quiet: bool)
     """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    ctx.obj["quiet"], ctx.obj["verbose"] = quiet, verbose
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
@@ -70,17 +73,136 @@ def run() -> None:
     """Fetch every configured source once and record what changed.
 
     Prints one line per source: fetched (with the counts of changes), unchanged
-    or failed.
+    or failed. With -q (kankei -q run) only sources with changes are printed and
+    failures go to stderr, so cron mails only when there is something to read.
+    Sends [notify] messages (changes, failure alerts, recoveries) afterwards.
 
-    Exit status: 0 every source ok, 1 a source failed, 2 usage or configuration error.
+    Exit status: 0 every source ok, 1 a source failed, 2 usage or configuration
+    error or a database that cannot be written (e.g. read-only), 3 another kankei
+    run holds the lock (nothing was written).
     """
     from .cycle import run_cycle
+    from .lock import LockHeld, run_lock
+    from .notify import after_run
 
     config = get_config()
-    result = run_cycle(config)
-    for source in result.sources:
-        click.echo(source.line())
+    check_notify_urls(config)
+    quiet = click.get_current_context().obj.get("quiet", False)
+    try:
+        with run_lock(config):
+            result = run_cycle(config)
+            for source in result.sources:
+                if not quiet or source.changes:
+                    click.echo(source.line())
+            after_run(config, result)
+    except LockHeld as e:
+        click.echo(f"kankei: {e}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except sqlite3.Error as e:  # e.g. a read-only database file: one line, not a traceback
+        click.echo(f"kankei: cannot write the database {config.database}: {e}", err=True)
+        sys.exit(EXIT_USAGE)
     sys.exit(EXIT_OK if result.ok else EXIT_SOURCE_FAILED)
+
+
+def check_notify_urls(config: Config) -> None:
+    """Exit 2 with a one-line message when a [notify] URL is unusable (checked before any run)."""
+    from .notify import check_urls
+
+    try:
+        check_urls(config)
+    except ConfigError as e:
+        click.echo(f"kankei: configuration error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@cli.command()
+@config_option
+@click.option("--now", "run_now", is_flag=True, help="Also run one cycle at once, at start.")
+def schedule(run_now: bool) -> None:
+    """Run the cycle on the [schedule] cron, in the foreground, until stopped.
+
+    Uses [schedule] cron (5 crontab fields, e.g. "0 6 * * *"), timezone (e.g.
+    "Asia/Tokyo") and jitter (seconds, optional). Cycles never overlap; runs
+    missed while the machine slept run once on wake-up. A cycle that finds
+    another kankei run holding the lock is skipped. Logs one line per event
+    (INFO by default here) including when the next run is due.
+
+    SIGTERM or SIGINT (Ctrl-C) lets a running cycle finish, then exits 0.
+    Exit status 2: no or invalid [schedule] section.
+    """
+    from .schedule import build_trigger, serve
+
+    config = get_config()
+    check_notify_urls(config)
+    try:
+        build_trigger(config)
+    except ConfigError as e:
+        click.echo(f"kankei: configuration error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    obj = click.get_current_context().obj
+    if not obj.get("quiet") and not obj.get("verbose"):
+        logging.getLogger("pipeline").setLevel(logging.INFO)  # a service logs what it does
+    sys.exit(serve(config, run_now=run_now))
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(as_json: bool) -> None:
+    """Show the last run, each source's last successful fetch, consecutive
+    failures and last error, the last change, and the next scheduled run.
+
+    Read-only: safe while a run is in progress; a database that does not exist
+    yet shows "no runs yet". Exit status 0, or 2 on a configuration error.
+    """
+    from .status import collect, render_json, render_text
+
+    config = get_config()
+    try:
+        data = collect(config)
+    except sqlite3.DatabaseError as e:
+        click.echo(f"kankei: cannot read {config.database}: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(render_json(data) if as_json else render_text(data, config.notify.failure_threshold))
+
+
+@cli.command()
+@config_option
+@click.option("--check", is_flag=True, help="Build and compare only; leave the database as it is.")
+def rebuild(check: bool) -> None:
+    """Re-derive every parsed table, version and change from the snapshot archive.
+
+    Replays every stored snapshot in fetch order with the current parsers into a
+    new file (<database>.rebuild-<pid>.tmp), keeping the run log and the snapshot
+    rows as they were, then replaces the database's content with it in one
+    transaction (readers such as Datasette see the old or the new database, never
+    a mixture). Prints what was replayed and every table that differs from the
+    previous database. A snapshot file that is missing or no longer matches its
+    hash stops the rebuild with an error naming it; a failed or interrupted rebuild
+    leaves the database untouched.
+
+    Exit status: 0 rebuilt (with --check: identical), 1 rebuild failed (with
+    --check: differences found), 2 usage or configuration error or no database
+    yet, 3 another kankei run holds the lock.
+    """
+    from .lock import LockHeld
+    from .rebuild import NoDatabase, RebuildError, rebuild as do_rebuild
+
+    config = get_config()
+    try:
+        result = do_rebuild(config, check=check)
+    except NoDatabase as e:
+        click.echo(f"kankei: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    except LockHeld as e:
+        click.echo(f"kankei: {e}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except RebuildError as e:
+        click.echo(f"kankei: rebuild failed, {config.database} was not changed: {e}", err=True)
+        sys.exit(EXIT_SOURCE_FAILED)
+    for line in result.lines():
+        click.echo(line)
+    sys.exit(EXIT_SOURCE_FAILED if check and result.differences else EXIT_OK)
 
 
 @cli.command()
@@ -105,3 +227,76 @@ def demo(directory: Path) -> None:
     click.echo(f"Explore it in Datasette:  uvx datasette {db}   (or: pip install datasette && datasette {db})")
     click.echo(f"Or query it directly:     sqlite3 {db} 'SELECT kind, fiscal_year, name, field FROM changes WHERE run_id > 1'")
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED)
+
+
+@cli.command("report")
+@config_option
+@click.option("--run", "run_id", type=int, metavar="N", help="Report run N only.")
+@click.option("--since", metavar="DATE",
+              help="Report every run started at or after DATE (UTC): 2026-03-01, 2026-03-01T06:00, or 7d (days ago).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json", "atom"]), default="markdown",
+              show_default=True, help="Markdown for terminals and email, a self-contained HTML page, JSON, or an Atom feed.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the report to FILE (UTF-8) instead of stdout.")
+def report_command(run_id: int | None, since: str | None, fmt: str, output: Path | None) -> None:
+    """Report what changed: new fiscal years, added, removed and changed bodies.
+
+    Default range: the latest run that found changes (Atom: the latest 20 runs
+    with changes, one entry each). The first load of a source is summarised
+    (N fiscal years, M bodies); JSON lists everything. HTML links each change to the
+    ministry page and to the stored snapshot (relative to FILE with -o, else a
+    file:// URL).
+
+    Exit status: 0 ok (also when nothing changed in range), 2 bad options, unknown
+    run, missing database or configuration error.
+    """
+    from db import schema
+
+    from .report import ATOM_DEFAULT_RUNS, ReportRangeError, render, select_changes
+
+    config = get_config()
+    if not config.database.exists():
+        click.echo(f"kankei: no database at {config.database}; run `kankei run` first", err=True)
+        sys.exit(EXIT_USAGE)
+    conn = schema.connect(config.database)
+    try:
+        data = select_changes(conn, run=run_id, since=since, latest=ATOM_DEFAULT_RUNS if fmt == "atom" else 1,
+                              snapshots_root=config.snapshots)
+    except ReportRangeError as e:
+        click.echo(f"kankei: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    finally:
+        conn.close()
+    text = render(data, fmt, output)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            click.echo(f"kankei: cannot write {output}: {e.strerror or e}", err=True)
+            sys.exit(EXIT_USAGE)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(EXIT_OK)
+
+
+@cli.command("serve")
+@config_option
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 exposes it to your network).")
+def serve_command(port: int, host: str) -> None:
+    """Browse the database in Datasette, with metadata, facets and canned queries.
+
+    Serves the configured database live (a running `kankei run` may write at the
+    same time). Canned queries: recent_changes, multi_year_bodies,
+    adoptions_per_prefecture_year, body_history, search (any length, e.g. 農業).
+    Needs no network access. Stop with Ctrl-C.
+    """
+    from .serve import serve
+
+    config = get_config()
+    if not config.database.exists():
+        click.echo(f"kankei: no database at {config.database}; run `kankei run` first", err=True)
+        sys.exit(EXIT_USAGE)
+    source_url = next((s.url for s in config.sources if s.parser == "model_projects"), None)
+    serve(config.database, host=host, port=port, source_url=source_url, echo=click.echo)

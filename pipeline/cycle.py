@@ -37,6 +37,7 @@ class SourceResult:
     consecutive_failures: int = 0
     warnings: list[str] = field(default_factory=list)
     initial: bool = False  # the first successful load of this source into the database
+    previous_failures: int = 0  # consecutive failures before this run (for recovery notices)
 
     @property
     def counts(self) -> Counter[str]:
@@ -103,8 +104,13 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None) -> RunResult:
     own_fetcher = fetcher is None
     fetcher = fetcher or make_fetcher(config)
     try:
+        close_interrupted_runs(conn)
         run_id = store.start_run(conn)
-        results = [run_source(conn, snapshots, fetcher, source, run_id) for source in config.sources]
+        results = []
+        for source in config.sources:
+            before = previous_failures(conn, source.name)
+            results.append(run_source(conn, snapshots, fetcher, source, run_id))
+            results[-1].previous_failures = before
         result = RunResult(run_id, results)
         store.finish_run(conn, run_id, "ok" if result.ok else "failed", result.summary())
         return result
@@ -112,6 +118,23 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None) -> RunResult:
         if own_fetcher:
             fetcher.close()
         conn.close()
+
+
+def close_interrupted_runs(conn: sqlite3.Connection) -> None:
+    """Mark runs left 'running' by a killed process as 'failed' (finished_at stays empty).
+
+    Callers hold the run lock (pipeline/lock.py), so no other run can be in progress.
+    """
+    with store.transaction(conn):
+        ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = 'running'")]
+        conn.execute("UPDATE runs SET status = 'failed' WHERE status = 'running'")
+    for run_id in ids:
+        log.warning("run %d was interrupted before it finished; marked failed", run_id)
+
+
+def previous_failures(conn: sqlite3.Connection, source: str) -> int:
+    row = conn.execute("SELECT consecutive_failures FROM source_state WHERE source = ?", (source,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source,

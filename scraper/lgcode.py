@@ -52,10 +52,18 @@ def split_prefecture(name: str) -> tuple[str | None, str]:
 
     Splits on the 47 known prefecture names, never on the first 都/道/府/県.
     """
-    for pref in prefectures():
-        if name.startswith(pref):
-            return pref, name[len(pref):]
+    names, lengths = _prefix_index()
+    for n in lengths:  # longest first, as prefectures() is ordered
+        if name[:n] in names:
+            return name[:n], name[n:]
     return None, name
+
+
+@lru_cache(maxsize=1)
+def _prefix_index() -> tuple[frozenset[str], tuple[int, ...]]:
+    """The prefecture names as a set and their lengths, longest first (a set lookup per length, not 47 scans)."""
+    names = prefectures()
+    return frozenset(names), tuple(sorted({len(p) for p in names}, reverse=True))
 
 
 def lookup(prefecture: str, municipality: str) -> str | None:

@@ -1,0 +1,376 @@
+"""Fault injection: ``kankei run`` against a real loopback server that misbehaves.
+
+Every case drives the real CLI (``pipeline.cli.cli``) with a config.toml in tmp_path:
+a good baseline run loads the table fixture, then the fault, then a normal run.
+For each fault we check the documented exit code, one clear line naming the source
+and the cause, ``PRAGMA integrity_check``, that the stored state (adoptions, years,
+partners, categories, changes, the source's last good snapshot) is unchanged, that
+no change was recorded, and that the next run is normal again (a 304, exit 0).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import cli
+from tests.http_server import LoopbackServer, RecordedRequest, Reply, unused_port
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+SOURCE = "model-projects"
+PAGE_PATH = "/kankeijinkou/discription/index.html"
+PAGE = (FIXTURES / "model_projects_table.html").read_bytes()
+HTML_UTF8 = "text/html; charset=utf-8"
+ETAG = '"v1"'
+MAX_BYTES = 100_000
+STATE_TABLES = ("fiscal_years", "adoptions", "partners", "categories", "changes", "pages")
+
+EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def good_reply(request: RecordedRequest) -> Reply:
+    """The page as the ministry serves it: 200 with an ETag, 304 to a matching conditional GET."""
+    if request.headers.get("If-None-Match") == ETAG:
+        return Reply(304, headers={"ETag": ETAG})
+    return Reply(200, body=PAGE, content_type=HTML_UTF8, headers={"ETag": ETAG})
+
+
+@dataclass
+class Site:
+    """A config.toml in ``tmp`` whose one source is ``server``'s page."""
+
+    tmp: Path
+    server: LoopbackServer
+    runner: CliRunner = field(default_factory=CliRunner)
+    extra: dict[str, Any] = field(default_factory=dict)  # whatever a fault's arrange() wants its check() to see
+
+    @property
+    def url(self) -> str:
+        return self.server.url(PAGE_PATH)
+
+    @property
+    def config(self) -> Path:
+        return self.tmp / "config.toml"
+
+    @property
+    def database(self) -> Path:
+        return self.tmp / "data" / "kankei.db"
+
+    def write_config(self, url: str | None = None) -> Path:
+        self.config.write_text(
+            f"""
+[storage]
+database = "data/kankei.db"
+snapshots = "snapshots"
+
+[http]
+user_agent = "kankei-faults/0.1 (+tests)"
+timeout = 1
+retries = 1
+min_interval = 0
+max_bytes = {MAX_BYTES}
+allowed_hosts = ["127.0.0.1"]
+respect_robots = true
+
+[[sources]]
+name = "{SOURCE}"
+url = "{url or self.url}"
+parser = "model_projects"
+""",
+            encoding="utf-8",
+        )
+        return self.config
+
+    def run(self, url: str | None = None) -> Result:
+        self.write_config(url)
+        return self.runner.invoke(cli, ["--config", str(self.config), "run"], catch_exceptions=False)
+
+    def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(self.database)
+        try:
+            return [tuple(row) for row in conn.execute(sql, args)]
+        finally:
+            conn.close()
+
+    def state(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Everything a fault must leave alone, table by table (and the source's last good snapshot)."""
+        dump = {table: sorted(self.query(f"SELECT * FROM {table}"), key=repr) for table in STATE_TABLES}
+        dump["last_good"] = self.query(
+            "SELECT last_snapshot_id, last_success_run FROM source_state WHERE source = ?", SOURCE
+        )
+        return dump
+
+    def integrity(self) -> str:
+        return self.query("PRAGMA integrity_check")[0][0]
+
+    def changes_count(self) -> int:
+        return self.query("SELECT count(*) FROM changes")[0][0]
+
+    def failures(self) -> int:
+        return self.query("SELECT consecutive_failures FROM source_state WHERE source = ?", SOURCE)[0][0]
+
+    def baseline(self) -> None:
+        self.server.route(PAGE_PATH, good_reply)
+        result = self.run()
+        assert result.exit_code == EXIT_OK, result.output
+        assert result.stdout.startswith(f"{SOURCE}: fetched, initial load (99 adoption_added")
+        assert self.query("SELECT count(*) FROM adoptions") == [(99,)]
+
+
+@pytest.fixture
+def site(tmp_path: Path, http_server: LoopbackServer) -> Site:
+    s = Site(tmp_path, http_server)
+    s.baseline()
+    http_server.clear_requests()
+    return s
+
+
+def assert_next_run_normal(site: Site, before: dict[str, list[tuple[Any, ...]]]) -> None:
+    """After the fault: the real page again, a conditional GET answered 304, nothing recorded."""
+    site.server.route(PAGE_PATH, good_reply)
+    site.server.clear_requests()
+    result = site.run()
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout == f"{SOURCE}: unchanged (304 Not Modified)\n"
+    assert site.server.count(PAGE_PATH) == 1
+    assert site.integrity() == "ok"
+    after = site.state()
+    assert after["last_good"][0][0] != before["last_good"][0][0]  # the 304 made a new snapshot row
+    assert {k: v for k, v in after.items() if k != "last_good"} == {
+        k: v for k, v in before.items() if k != "last_good"
+    }
+    assert site.failures() == 0
+
+
+# ----------------------------------------------------------------- the faults
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A misbehaviour to inject before the second run, and what the failure line must say."""
+
+    id: str
+    arrange: Callable[[Site, Callable[[], LoopbackServer]], str | None]  # returns a URL override or None
+    cause: str  # regex the line must match after "model-projects: failed: "
+    check: Callable[[Site, dict[str, Any]], None] | None = None
+
+
+def serve(*replies: Reply | Callable[[RecordedRequest], Reply]) -> Callable[[Site, Any], None]:
+    def arrange(site: Site, _factory: Any) -> None:
+        site.server.route(PAGE_PATH, *replies)
+
+    return arrange
+
+
+def refused(site: Site, _factory: Any) -> str:
+    return f"http://127.0.0.1:{unused_port()}{PAGE_PATH}"
+
+
+def redirect_elsewhere(site: Site, factory: Callable[[], LoopbackServer]) -> None:
+    other = factory()
+    other.route(PAGE_PATH, Reply(200, body=PAGE, content_type=HTML_UTF8))
+    site.extra["other"] = other
+    site.server.route(PAGE_PATH, Reply(302, headers={"Location": other.url(PAGE_PATH, host="localhost")}))
+
+
+def other_host_never_contacted(site: Site, extra: dict[str, Any]) -> None:
+    assert extra["other"].count() == 0
+
+
+def two_attempts(site: Site, extra: dict[str, Any]) -> None:
+    assert site.server.count(PAGE_PATH) == 2
+
+
+def one_attempt(site: Site, extra: dict[str, Any]) -> None:
+    assert site.server.count(PAGE_PATH) == 1
+
+
+def retry_after_honoured(site: Site, extra: dict[str, Any]) -> None:
+    first, second = site.server.requests_to(PAGE_PATH)
+    assert second.received_at - first.received_at >= 0.95
+
+
+def bad_bytes() -> bytes:
+    """The UTF-8 page with two bytes that are invalid in UTF-8 inside its text."""
+    at = PAGE.index("石狩市".encode())
+    return PAGE[:at] + b"\xff\xfe" + PAGE[at:]
+
+
+def huge_page() -> bytes:
+    return PAGE.replace(b"</body>", b"<p>" + "関係人口".encode() * 20_000 + b"</p></body>")
+
+
+FAULTS = [
+    Fault("503-retry-after-persistent",
+          serve(Reply(503, body="busy", headers={"Retry-After": "1"})),
+          r"HTTP 503 Service Unavailable after 2 attempts$",
+          lambda s, e: (two_attempts(s, e), retry_after_honoured(s, e))),
+    Fault("429-retry-after-persistent",
+          serve(Reply(429, body="slow down", headers={"Retry-After": "1"})),
+          r"HTTP 429 Too Many Requests after 2 attempts$",
+          lambda s, e: (two_attempts(s, e), retry_after_honoured(s, e))),
+    Fault("500-permanent", serve(Reply(500, body="oops")),
+          r"HTTP 500 Internal Server Error after 2 attempts$", two_attempts),
+    Fault("connection-refused", refused, r"connection refused after 2 attempts$"),
+    Fault("read-timeout", serve(Reply(200, body=PAGE, content_type=HTML_UTF8, delay=5)),
+          r"read timed out after 1s after 2 attempts$", two_attempts),
+    Fault("stall-mid-body", serve(Reply(200, body=PAGE, content_type=HTML_UTF8, stall_after=4000, stall=5)),
+          r"read timed out after 1s \(total deadline\) after 2 attempts$", two_attempts),
+    Fault("truncated-body", serve(Reply(200, body=PAGE[:5000], content_type=HTML_UTF8, content_length=len(PAGE))),
+          rf"body truncated \(5000 of {len(PAGE)} bytes\) after 2 attempts$", two_attempts),
+    Fault("over-max-bytes-declared", serve(Reply(200, body=huge_page(), content_type=HTML_UTF8)),
+          rf"body too large \(Content-Length {len(huge_page())} > max_bytes {MAX_BYTES}\)$", one_attempt),
+    Fault("over-max-bytes-streamed",
+          serve(Reply(200, body=huge_page(), content_type=HTML_UTF8, send_content_length=False)),
+          rf"body too large \(over max_bytes {MAX_BYTES}\)$", one_attempt),
+    Fault("redirect-to-other-host", redirect_elsewhere,
+          r"redirect to localhost refused \(not in allowed_hosts\)$", other_host_never_contacted),
+    Fault("empty-200", serve(Reply(200, body=b"", content_type=HTML_UTF8)), r"empty body$", one_attempt),
+    Fault("error-page-200", serve(Reply(200, body=(FIXTURES / "error_page.html").read_bytes(), content_type="text/html")),
+          r"no fiscal-year heading .* found"),
+    Fault("invalid-bytes-for-charset", serve(Reply(200, body=bad_bytes(), content_type=HTML_UTF8)),
+          rf"cannot decode as utf-8 \(HTTP Content-Type charset\): invalid bytes ff fe .* at byte offset "
+          rf"{PAGE.index('石狩市'.encode())}$"),
+    Fault("year-sections-without-table",
+          serve(Reply(200, body=(FIXTURES / "model_projects_no_table.html").read_bytes(), content_type=HTML_UTF8)),
+          r"年度 \(FY20\d\d, stated 全\d+団体\): neither a 採択団体/事業概要 table nor type headings"),
+    Fault("count-mismatch",
+          serve(Reply(200, body=(FIXTURES / "model_projects_count_mismatch.html").read_bytes(), content_type=HTML_UTF8)),
+          r"令和元年度 \(FY2019\): .*7団体 but 6 bodies are listed"),
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
+def test_fault_fails_cleanly_and_next_run_is_normal(
+    fault: Fault, site: Site, http_server_factory: Callable[[], LoopbackServer]
+) -> None:
+    before = site.state()
+    changes_before = site.changes_count()
+    url = fault.arrange(site, http_server_factory)
+
+    result = site.run(url)
+
+    assert result.exit_code == EXIT_SOURCE_FAILED, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    prefix = f"{SOURCE}: failed: {url or site.url}: "
+    assert lines[0].startswith(prefix), lines[0]
+    assert re.search(fault.cause, lines[0][len(prefix):]), lines[0]
+    if fault.check is not None:
+        fault.check(site, site.extra)
+    assert site.integrity() == "ok"
+    assert site.state() == before
+    assert site.changes_count() == changes_before
+    assert site.failures() == 1
+    last_run = site.query("SELECT status, summary FROM runs ORDER BY id DESC LIMIT 1")[0]
+    assert last_run[0] == "failed" and '"error"' in last_run[1]
+
+    assert_next_run_normal(site, before)
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_retry_after_then_success(status: int, site: Site) -> None:
+    """503/429 with Retry-After: the fetcher waits as told, then the page is fetched; nothing changed."""
+    before = site.state()
+    site.server.route(
+        PAGE_PATH,
+        Reply(status, body="later", headers={"Retry-After": "1"}),
+        Reply(200, body=PAGE, content_type=HTML_UTF8, headers={"ETag": '"v2"'}),
+    )
+    started = time.monotonic()
+    result = site.run()
+    elapsed = time.monotonic() - started
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout == f"{SOURCE}: fetched, no changes\n"
+    assert elapsed >= 0.95
+    retry_after_honoured(site, {})
+    assert site.integrity() == "ok"
+    after = site.state()
+    assert {k: v for k, v in after.items() if k != "last_good"} == {
+        k: v for k, v in before.items() if k != "last_good"
+    }
+    assert site.failures() == 0
+
+    # A normal next run: the new ETag is sent and answered with 304.
+    site.server.route(PAGE_PATH, lambda r: Reply(304) if r.headers.get("If-None-Match") == '"v2"' else Reply(500))
+    site.server.clear_requests()
+    result = site.run()
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout == f"{SOURCE}: unchanged (304 Not Modified)\n"
+    assert site.state()["changes"] == before["changes"]
+
+
+# ------------------------------------------------------- a read-only database
+
+PR_CAPBSET_DROP = 24
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 1, 2, 3
+
+
+def _drop_file_capabilities() -> None:
+    """In the child, before exec: drop the capabilities that let root ignore file permission bits.
+
+    Dropped from the bounding set, they are absent from the exec'd process, so root is
+    held to the mode bits of the files it owns like any other user.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def _can_drop_capabilities() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_drop_file_capabilities, capture_output=True)
+    return probe.returncode == 0
+
+
+def test_read_only_database(site: Site) -> None:
+    """The database file is read-only: one clear line, exit 2, nothing fetched or written.
+
+    Tests run as root in CI, and root ignores permission bits; so the run is a real
+    ``kankei run`` process whose capabilities to override file permissions are
+    dropped (prctl PR_CAPBSET_DROP before exec), which makes the 0444 mode bind.
+    """
+    is_root = os.geteuid() == 0
+    if is_root and not sys.platform.startswith("linux"):
+        pytest.skip("running as root on a system without Linux capabilities: root ignores file modes")
+    if is_root and not _can_drop_capabilities():
+        pytest.skip("running as root without CAP_SETPCAP: cannot make root honour a read-only file mode")
+    before = site.state()
+    db_bytes = site.database.read_bytes()
+    site.write_config()
+    os.chmod(site.database, 0o444)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", "from pipeline.cli import cli; cli()", "--config", str(site.config), "run"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            preexec_fn=_drop_file_capabilities if is_root else None,
+        )
+    finally:
+        os.chmod(site.database, 0o644)
+
+    assert proc.returncode == EXIT_USAGE, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("kankei:")]
+    assert len(errors) == 1, proc.stderr
+    assert str(site.database) in errors[0]
+    assert re.search(r"read-?only", errors[0]), errors[0]
+    assert proc.stdout == ""
+    assert site.server.count(PAGE_PATH) == 0  # nothing fetched that could not be recorded
+    assert site.database.read_bytes() == db_bytes
+    assert site.integrity() == "ok"
+    assert site.state() == before
+    assert_next_run_normal(site, before)
