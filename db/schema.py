@@ -105,6 +105,19 @@ CREATE TABLE IF NOT EXISTS pages (
     text TEXT NOT NULL,
     updated_run INTEGER NOT NULL REFERENCES runs(id)
 );
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    kind TEXT NOT NULL CHECK (kind IN ('changes', 'failure', 'recovery')),
+    source TEXT,
+    target TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sent_at TEXT,
+    last_error TEXT
+);
 CREATE TABLE IF NOT EXISTS source_state (
     source TEXT PRIMARY KEY,
     last_run INTEGER REFERENCES runs(id),

@@ -99,32 +99,40 @@ def record_failure(conn: sqlite3.Connection, source: str, run_id: int, error: st
 
 def load_model_projects(conn: sqlite3.Connection) -> ModelProjectsPage:
     """The stored current state, in the parser's own shape."""
+    cur = conn.cursor()
+    cur.row_factory = None  # plain tuples: every run and every rebuild step loads the whole state
     partners: dict[int, list[Partner]] = {}
-    for r in conn.execute("SELECT * FROM partners ORDER BY rowid"):
-        partners.setdefault(r["adoption_id"], []).append(
-            Partner(r["name"], r["prefecture"], r["municipality"], r["lg_code"])
-        )
+    for adoption_id, name, prefecture, municipality, lg_code in cur.execute(
+            "SELECT adoption_id, name, prefecture, municipality, lg_code FROM partners ORDER BY rowid"):
+        partners.setdefault(adoption_id, []).append(Partner(name, prefecture, municipality, lg_code))
     years: dict[int, FiscalYear] = {}
-    for r in conn.execute("SELECT * FROM fiscal_years ORDER BY fiscal_year DESC"):
-        years[r["fiscal_year"]] = FiscalYear(r["fiscal_year"], r["label"], r["stated_total"])
-    for r in conn.execute("SELECT * FROM adoptions ORDER BY id"):
-        years[r["fiscal_year"]].adoptions.append(
-            Adoption(r["fiscal_year"], r["name"], r["prefecture"], r["municipality"], r["lg_code"],
-                     r["category"], r["summary"], partners.get(r["id"], []))
+    for fiscal_year, label, stated_total in cur.execute(
+            "SELECT fiscal_year, label, stated_total FROM fiscal_years ORDER BY fiscal_year DESC"):
+        years[fiscal_year] = FiscalYear(fiscal_year, label, stated_total)
+    for adoption_id, fiscal_year, name, prefecture, municipality, lg_code, category, summary in cur.execute(
+            "SELECT id, fiscal_year, name, prefecture, municipality, lg_code, category, summary FROM adoptions "
+            "ORDER BY id"):
+        years[fiscal_year].adoptions.append(
+            Adoption(fiscal_year, name, prefecture, municipality, lg_code, category, summary,
+                     partners.get(adoption_id, []))
         )
-    cats = [Category(r["name"], r["definition"]) for r in conn.execute("SELECT * FROM categories ORDER BY rowid")]
+    cats = [Category(name, definition)
+            for name, definition in cur.execute("SELECT name, definition FROM categories ORDER BY rowid")]
     return ModelProjectsPage(years=list(years.values()), categories=cats)
 
 
-def apply_model_projects(conn: sqlite3.Connection, new: ModelProjectsPage, run_id: int) -> None:
+def apply_model_projects(conn: sqlite3.Connection, new: ModelProjectsPage, run_id: int,
+                         old: ModelProjectsPage | None = None) -> None:
     """Make the stored state equal ``new`` in content, touching only what changed in content.
 
     Texts that differ only in form keep their stored wording, so a form-only revision
-    writes nothing. Must run inside a transaction.
+    writes nothing. Must run inside a transaction. ``old``: the stored state, when the
+    caller has just loaded it (:func:`load_model_projects`) in the same transaction.
     """
     from pipeline.diff import adoption_differences  # local: db must not import pipeline at load
 
-    old = load_model_projects(conn)
+    if old is None:
+        old = load_model_projects(conn)
     old_years = {y.fiscal_year: y for y in old.years}
     new_years = {y.fiscal_year: y for y in new.years}
     for fy, ny in new_years.items():

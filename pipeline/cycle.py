@@ -6,6 +6,7 @@ parse or validation) records its failure and leaves every stored adoption in pla
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections import Counter
@@ -24,6 +25,8 @@ from .config import Config, Source
 from .diff import Change, diff_model_projects, diff_text
 
 log = logging.getLogger(__name__)
+
+ROBOTS_CACHE_KEY = "robots_cache"  # meta key: robots.txt files kept between runs (at most 24 hours)
 
 
 @dataclass
@@ -105,6 +108,7 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None) -> RunResult:
     fetcher = fetcher or make_fetcher(config)
     try:
         close_interrupted_runs(conn)
+        use_robots_cache(conn, fetcher)
         run_id = store.start_run(conn)
         results = []
         for source in config.sources:
@@ -113,11 +117,45 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None) -> RunResult:
             results[-1].previous_failures = before
         result = RunResult(run_id, results)
         store.finish_run(conn, run_id, "ok" if result.ok else "failed", result.summary())
+        save_robots_cache(conn, fetcher)
         return result
     finally:
         if own_fetcher:
             fetcher.close()
         conn.close()
+
+
+def _robots_cache(conn: sqlite3.Connection) -> dict[str, Any]:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (ROBOTS_CACHE_KEY,)).fetchone()
+    try:
+        cache = json.loads(row[0]) if row and row[0] else {}
+    except ValueError:
+        return {}
+    return cache if isinstance(cache, dict) else {}
+
+
+def use_robots_cache(conn: sqlite3.Connection, fetcher: Fetcher) -> None:
+    """Give the fetcher the robots.txt files earlier runs fetched (it ignores those over 24 hours old),
+    so an unchanged cycle is one conditional request per page."""
+    use = getattr(fetcher, "use_robots_cache", None)
+    if use is not None:
+        use(_robots_cache(conn))
+
+
+def save_robots_cache(conn: sqlite3.Connection, fetcher: Fetcher) -> None:
+    """Keep the robots.txt files this run fetched for the next runs (written only when one was fetched)."""
+    fresh = getattr(fetcher, "robots_cache", dict)()
+    if not fresh:
+        return
+    with store.transaction(conn):
+        cache = _robots_cache(conn)
+        if all(cache.get(origin) == entry for origin, entry in fresh.items()):
+            return
+        cache.update(fresh)
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (ROBOTS_CACHE_KEY, json.dumps(cache, ensure_ascii=False, separators=(",", ":"))),
+        )
 
 
 def close_interrupted_runs(conn: sqlite3.Connection) -> None:
@@ -210,9 +248,10 @@ def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjects
                  run_id: int) -> list[Change]:
     """Diff ``parsed`` against the stored state, update the state, return the changes."""
     if isinstance(parsed, ModelProjectsPage):
-        changes = diff_model_projects(store.load_model_projects(conn), parsed)
+        old = store.load_model_projects(conn)
+        changes = diff_model_projects(old, parsed)
         if changes:
-            store.apply_model_projects(conn, parsed, run_id)
+            store.apply_model_projects(conn, parsed, run_id, old=old)
         return changes
     old_text = store.load_page_text(conn, source.name)
     changes = diff_text(source.name, old_text, parsed.text)

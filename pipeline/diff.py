@@ -43,13 +43,17 @@ def adoption_value(adoption: Adoption, field: str) -> str | None:
 
 def adoption_differences(old: Adoption, new: Adoption) -> list[str]:
     """The fields of ``new`` that differ in content (not merely in form) from ``old``."""
+    if old == new:  # the common case, decided at once
+        return []
     fields = []
     for field in ADOPTION_FIELDS:
-        if field == "partners":
-            if _partners_key(old) != _partners_key(new):
+        if field == "partners":  # equal lists are equal in content: skip the keys (most bodies, most runs)
+            if old.partners != new.partners and _partners_key(old) != _partners_key(new):
                 fields.append(field)
-        elif compare_key(adoption_value(old, field)) != compare_key(adoption_value(new, field)):
-            fields.append(field)
+        else:
+            before, after = getattr(old, field), getattr(new, field)
+            if before != after and compare_key(before) != compare_key(after):
+                fields.append(field)
     return fields
 
 

@@ -8,8 +8,8 @@ after the run is recorded and outside any transaction. It sends:
   failures (exactly at the threshold, so no repeats while it keeps failing);
 * one recovery message when a source that had reached the threshold succeeds.
 
-Every message is first queued in the ``notifications`` table, one row per
-configured URL, then sent. A send that fails is logged and stays queued; the next
+Every message is first queued in the ``notifications`` table (:data:`TABLE`), one
+row per configured URL, then sent. A send that fails is logged and stays queued; the next
 run retries it (up to :data:`MAX_ATTEMPTS` times). Nothing here ever raises into
 the run or changes its exit status. The table stores a hash of the URL, never the
 URL itself (apprise URLs carry tokens and passwords).
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10  # a queued message is dropped (and logged) after this many failed sends
 REPORT_LINES = 200  # longer change lists are cut in the message; the database has them all
 
+# Created by the first run with [notify] urls (not by db/schema.py: a database without
+# [notify] never gets the table).
 TABLE = """
 CREATE TABLE IF NOT EXISTS notifications (
     id INTEGER PRIMARY KEY,
@@ -114,7 +116,7 @@ def check_urls(config: Config) -> None:
 # --- what to say ------------------------------------------------------------------------
 
 
-def plan(config: Config, result: RunResult) -> list[Message]:
+def plan(conn: sqlite3.Connection, config: Config, result: RunResult) -> list[Message]:
     """The messages a finished run calls for."""
     messages: list[Message] = []
     threshold = config.notify.failure_threshold
@@ -133,7 +135,7 @@ def plan(config: Config, result: RunResult) -> list[Message]:
                 f"(run {result.run_id}: {s.status}).",
                 s.source))
     if result.changes:
-        messages.append(Message("changes", change_title(result), change_report(result)))
+        messages.append(Message("changes", change_title(result), change_report(conn, config, result)))
     return messages
 
 
@@ -142,22 +144,20 @@ def change_title(result: RunResult) -> str:
     return f"kankei: {n} change{'s' if n != 1 else ''} in run {result.run_id}"
 
 
-def change_report(result: RunResult) -> str:
-    """The Markdown change report of a run (``pipeline.report``'s when available)."""
+def change_report(conn: sqlite3.Connection, config: Config, result: RunResult) -> str:
+    """The Markdown change report of the run: ``kankei report --run N``'s, or a short list if that fails."""
     try:
-        from . import report  # written alongside; its renderer is the canonical one
-    except ImportError:
-        report = None
-    render = getattr(report, "render_markdown_for_result", None) if report else None
-    if callable(render):
-        try:
-            return str(render(result))
-        except Exception as e:  # never lose the message because of the renderer
-            log.warning("change report renderer failed, using the short form: %s", e)
-    return short_report(result)
+        from . import report
+
+        data = report.select_changes(conn, run=result.run_id, snapshots_root=config.snapshots)
+        return report.render_markdown(data)
+    except Exception as e:  # never lose the message because of the renderer
+        log.warning("change report renderer failed, sending the short form: %s: %s", type(e).__name__, e)
+        return short_report(result)
 
 
 def short_report(result: RunResult) -> str:
+    """A plain list of the run's changes (the fallback when the full report cannot be rendered)."""
     lines = [f"# kankei run {result.run_id}: {len(result.changes)} changes", ""]
     for s in result.sources:
         lines.append(f"## {s.source}")
@@ -272,7 +272,7 @@ def after_run(config: Config, result: RunResult | None) -> Delivery:
         return Delivery()
     try:
         ensure_table(conn)
-        messages = plan(config, result) if result is not None else []
+        messages = plan(conn, config, result) if result is not None else []
         if messages:
             enqueue(conn, config, result.run_id if result else None, messages)
         return deliver_pending(conn, config)

@@ -15,7 +15,12 @@ APScheduler 3.x, one blocking scheduler with one job:
 
 Each cycle takes the run lock (pipeline/lock.py); a cycle that finds it taken
 (a manual ``kankei run`` in progress) logs and skips, and the scheduler goes on.
-SIGTERM and SIGINT let the running cycle finish, then the process exits 0.
+SIGTERM and SIGINT let the running cycle finish, then the process exits 0. The
+config is read once at start: restart the service after editing it.
+
+``[schedule] cron`` is a standard crontab line, weekdays included (0 or 7 = Sunday;
+see :func:`crontab_day_of_week`). One difference remains: when both day-of-month and
+day-of-week are restricted, APScheduler requires both to match, where cron accepts either.
 """
 
 from __future__ import annotations
@@ -137,8 +142,8 @@ def scheduled_cycle(config: Config) -> str:
     try:
         with run_lock(config):
             result = run_cycle(config)
-            for source in result.sources:
-                (log.info if source.status != "failed" else log.error)("%s", source.line())
+            for source in result.sources:  # a failure was already logged as an error by the cycle
+                log.info("%s", source.line())
             log.info("run %d finished: %s", result.run_id, "ok" if result.ok else "a source failed")
             after_run(config, result)
             return "ok" if result.ok else "failed"

@@ -112,6 +112,19 @@ COLUMNS: dict[str, dict[str, str]] = {
         "last_error": "The last error message",
         "last_error_at": "When the last error happened (UTC)",
     },
+    "notifications": {
+        "id": "Notification id",
+        "created_at": "When it was queued (UTC)",
+        "run_id": "The run it reports on",
+        "kind": "changes (a change report), failure (a source reached failure_threshold) or recovery",
+        "source": "The source a failure or recovery is about",
+        "target": "SHA-256 of the apprise URL it goes to (never the URL: URLs can hold tokens)",
+        "title": "Message title",
+        "body": "Message body (Markdown)",
+        "attempts": "Delivery attempts so far",
+        "sent_at": "When it was delivered (UTC); NULL while pending",
+        "last_error": "Why the last attempt failed",
+    },
 }
 
 TABLES: dict[str, dict[str, Any]] = {
@@ -133,6 +146,8 @@ TABLES: dict[str, dict[str, Any]] = {
                 "sort_desc": "id", "facets": ["kind", "fiscal_year", "run_id"]},
     "pages": {"description": "Main text of pages tracked with the text parser."},
     "source_state": {"description": "Per source: last success, failures in a row, last error."},
+    "notifications": {"description": "Change reports and alerts sent through apprise, with delivery attempts.",
+                      "sort_desc": "id", "facets": ["kind"]},
     "meta": {"description": "Database settings: schema version and database id."},
 }
 

@@ -47,6 +47,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 512 * 1024
+ROBOTS_MAX_AGE = 24 * 3600  # RFC 9309 §2.4: a cached robots.txt is used for at most 24 hours
 CHUNK_SIZE = 64 * 1024
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -135,6 +136,7 @@ class Fetcher:
         self._session.headers["Accept"] = DEFAULT_ACCEPT
         self._session.headers["Accept-Language"] = "ja,en;q=0.5"
         self._robots: dict[str, RobotFileParser | None] = {}  # origin -> parser (None: allow all)
+        self._robots_fetched: dict[str, dict[str, object]] = {}  # origin -> {"fetched_at", "text"} (see robots_cache)
         self._host_interval: dict[str, float] = {}  # host -> interval raised by robots
         self._last_request: dict[str, float] = {}  # host -> time.monotonic() of last request
         self.stats: dict[str, int] = {"requests": 0, "bytes": 0, "robots_requests": 0, "retries": 0}
@@ -164,6 +166,31 @@ class Fetcher:
             current = _redirect_target(url, resp, allowed)
             log.debug("%s: HTTP %d redirect to %s", resp.url, resp.status, current)
         raise FetchError(url, f"too many redirects (more than {MAX_REDIRECTS})")
+
+    def robots_cache(self) -> dict[str, dict[str, object]]:
+        """The robots.txt files fetched by this fetcher, to keep for the next one (see :meth:`use_robots_cache`).
+
+        ``{origin: {"fetched_at": unix time, "text": robots.txt or None (no robots.txt: allow all)}}``;
+        a robots.txt that could not be fetched (5xx, network) is not included.
+        """
+        return dict(self._robots_fetched)
+
+    def use_robots_cache(self, cache: dict[str, dict[str, object]], max_age: float = ROBOTS_MAX_AGE) -> None:
+        """Use robots.txt files fetched earlier (by :meth:`robots_cache`) that are younger than ``max_age``.
+
+        Lets a run that starts a new process skip re-fetching robots.txt: an unchanged
+        cycle is then one conditional request per page.
+        """
+        now = time.time()
+        for origin, entry in cache.items():
+            try:
+                age = now - float(entry["fetched_at"])  # type: ignore[arg-type]
+            except (KeyError, TypeError, ValueError):
+                continue
+            text = entry.get("text")
+            if not 0 <= age < max_age or origin in self._robots or not (text is None or isinstance(text, str)):
+                continue
+            self._robots[origin] = self._robots_parser(origin, text) if text is not None else None
 
     def close(self) -> None:
         """Close the underlying HTTP session."""
@@ -260,9 +287,15 @@ class Fetcher:
             return None
         if not 200 <= resp.status < 300 or resp.body is None:
             log.info("%s: %s; no restrictions", robots_url, _status_text(resp))
+            self._robots_fetched[origin] = {"fetched_at": time.time(), "text": None}
             return None
         text = resp.body.decode("utf-8", errors="replace").lstrip("\ufeff")
-        parser = RobotFileParser(robots_url)
+        self._robots_fetched[origin] = {"fetched_at": time.time(), "text": text}
+        return self._robots_parser(origin, text)
+
+    def _robots_parser(self, origin: str, text: str) -> RobotFileParser:
+        """Parse a robots.txt of ``origin`` and apply its crawl delay."""
+        parser = RobotFileParser(origin + "/robots.txt")
         parser.parse(text.splitlines())
         self._apply_crawl_delay(_host(origin), parser)
         return parser

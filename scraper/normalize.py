@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _FULLWIDTH_ASCII = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _SPACES = {0x3000: " ", 0x00A0: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ", 0x200B: ""}
@@ -53,6 +54,7 @@ def fold(text: str) -> str:
     return clean(fold_width(text))
 
 
+@lru_cache(maxsize=16384)  # the same stored texts are compared again in every run and rebuild step
 def compare_key(text: str | None) -> str:
     """The form-insensitive key two texts are compared by: width-folded, no whitespace."""
     if text is None:

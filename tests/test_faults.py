@@ -11,6 +11,7 @@ no change was recorded, and that the next run is normal again (a 304, exit 0).
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import re
 import sqlite3
@@ -146,6 +147,7 @@ def assert_next_run_normal(site: Site, before: dict[str, list[tuple[Any, ...]]])
     assert result.exit_code == EXIT_OK, result.output
     assert result.stdout == f"{SOURCE}: unchanged (304 Not Modified)\n"
     assert site.server.count(PAGE_PATH) == 1
+    assert site.server.count("/robots.txt") == 0  # the baseline's robots.txt is kept for 24 hours
     assert site.integrity() == "ok"
     after = site.state()
     assert after["last_good"][0][0] != before["last_good"][0][0]  # the 304 made a new snapshot row
@@ -374,3 +376,35 @@ def test_read_only_database(site: Site) -> None:
     assert site.integrity() == "ok"
     assert site.state() == before
     assert_next_run_normal(site, before)
+
+
+# ------------------------------------------------------- robots.txt between runs
+
+
+def test_robots_txt_is_kept_between_runs_for_24_hours(site: Site) -> None:
+    """A new process does not re-fetch robots.txt for a day (RFC 9309 §2.4); then it does."""
+    site.server.route("/robots.txt", Reply(200, body="User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
+    result = site.run()
+    assert result.exit_code == EXIT_OK and site.server.count("/robots.txt") == 0
+
+    conn = sqlite3.connect(site.database)
+    cache = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'robots_cache'").fetchone()[0])
+    assert list(cache) == [site.server.base_url]
+    for entry in cache.values():  # age the kept robots.txt past 24 hours
+        entry["fetched_at"] -= 25 * 3600
+    with conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'robots_cache'", (json.dumps(cache),))
+    conn.close()
+    result = site.run()
+    assert result.exit_code == EXIT_OK, result.output
+    assert site.server.count("/robots.txt") == 1  # expired: fetched again, and kept
+    cached = site.query("SELECT value FROM meta WHERE key = 'robots_cache'")[0][0]
+    assert "Disallow: /private/" in cached
+
+    site.server.route(PAGE_PATH, good_reply)
+    site.server.clear_requests()
+    site.write_config(site.server.url("/private/page.html"))
+    result = site.runner.invoke(cli, ["--config", str(site.config), "run"], catch_exceptions=False)
+    assert result.exit_code == EXIT_SOURCE_FAILED
+    assert "disallowed by robots.txt" in result.stdout  # the cached rules are applied, without a request
+    assert site.server.requests == []

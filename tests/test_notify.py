@@ -9,7 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.demo import SamplePageServer
+from pipeline.cycle import run_cycle
+from pipeline.demo import SamplePageServer, demo_config
+from pipeline.format import change_line
+from pipeline.notify import short_report
 from tests.http_server import LoopbackServer, Reply, unused_port
 
 from .helpers import write_config
@@ -47,7 +50,8 @@ def test_a_change_report_reaches_the_receiver_as_markdown(site: SamplePageServer
     first = received_json(http_server)
     assert len(first) == 1 and first[0]["type"] == "info"
     assert first[0]["title"] == "kankei: 109 changes in run 1"
-    assert "Initial load: 99 adoption_added, 7 category_changed, 3 year_added." in first[0]["message"]
+    assert "**Initial load of model-projects**: 3 fiscal years" in first[0]["message"]
+    assert "99 adopted bodies" in first[0]["message"]
 
     assert run(config)[0] == 0  # 304, nothing changed: nothing sent
     assert len(received_json(http_server)) == 1
@@ -60,10 +64,10 @@ def test_a_change_report_reaches_the_receiver_as_markdown(site: SamplePageServer
     report = messages[1]
     changes = query(tmp_path / "data" / "kankei.db", "SELECT kind FROM changes WHERE run_id = 3")
     assert report["title"] == f"kankei: {len(changes)} changes in run 3"
-    assert report["message"].startswith("# kankei run 3")
-    assert "## model-projects" in report["message"]
-    assert "- + FY2021 令和3年度" in report["message"]  # the new fiscal year, as a Markdown list item
-    assert report["message"].count("\n- ") == len(changes)
+    body = report["message"]  # the Markdown of `kankei report --run 3`
+    assert body.startswith("# kankei report: run 3\n")
+    assert "\n### FY2021 令和3年度 — new fiscal year (全3団体)\n" in body
+    assert "\n**Added (3)**\n" in body and "\n- 遠野市 — 岩手県遠野市\n" in body
     assert query(tmp_path / "data" / "kankei.db",
                  "SELECT kind, attempts, sent_at IS NOT NULL, last_error FROM notifications ORDER BY id") == [
         ("changes", 1, 1, None), ("changes", 1, 1, None)]
@@ -126,6 +130,9 @@ def test_a_receiver_that_fails_never_fails_the_run_and_gets_the_message_next_run
     row = query(db, "SELECT attempts, sent_at, last_error FROM notifications")
     assert len(row) == 1 and row[0][:2] == (1, None) and "error=500" in row[0][2]
 
+    status = CliRunner().invoke(cli, ["--config", str(config), "status"]).output
+    assert "notifications waiting to be retried: 1" in status
+
     http_server.route("/hook", Reply(200))
     assert run(config)[0] == 0  # 304: no new message, but the queued one is retried
     delivered = received_json(http_server)
@@ -170,3 +177,19 @@ def test_quiet_run_prints_nothing_when_nothing_changed(site: SamplePageServer, t
     site.serve(V3, 3)
     code, out = run(config, "-q")
     assert code == 0 and out.startswith("model-projects: fetched, ") and "change" in out
+
+
+def test_the_short_report_lists_each_change_when_the_full_report_is_unavailable(tmp_path: Path) -> None:
+    with SamplePageServer() as site:
+        config = demo_config(tmp_path, site.url)
+        site.serve(V1, 1)
+        first = run_cycle(config)
+        site.serve(V3, 3)
+        second = run_cycle(config)
+    assert short_report(first).splitlines()[:5] == [
+        "# kankei run 1: 109 changes", "", "## model-projects", "",
+        "Initial load: 99 adoption_added, 7 category_changed, 3 year_added."]
+    body = short_report(second)
+    lines = [line for line in body.splitlines() if line.startswith("- ")]
+    assert len(lines) == len(second.changes) > 0
+    assert lines[0] == "- " + change_line(second.changes[0]).replace("*", "\\*").replace("_", "\\_")
