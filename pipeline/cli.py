@@ -224,7 +224,9 @@ def demo(directory: Path) -> None:
         sys.exit(EXIT_USAGE)
     db = directory / "kankei.db"
     click.echo(f"\nDatabase: {db}  ({sum(len(r.changes) for r in results)} changes in {len(results)} runs)")
-    click.echo(f"Explore it in Datasette:  uvx datasette {db}   (or: pip install datasette && datasette {db})")
+    conf = directory / "config.toml"
+    click.echo(f"Explore it in Datasette:  uv run kankei --config {conf} serve")
+    click.echo(f"Read the change report:   uv run kankei --config {conf} report --format html -o report.html")
     click.echo(f"Or query it directly:     sqlite3 {db} 'SELECT kind, fiscal_year, name, field FROM changes WHERE run_id > 1'")
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED)
 
