@@ -8,7 +8,7 @@ after the run is recorded and outside any transaction. It sends:
   failures (exactly at the threshold, so no repeats while it keeps failing);
 * one recovery message when a source that had reached the threshold succeeds.
 
-Every message is first queued in the ``notifications`` table (:data:`TABLE`), one
+Every message is first queued in the ``notifications`` table (see db/schema.py), one
 row per configured URL, then sent. A send that fails is logged and stays queued; the next
 run retries it (up to :data:`MAX_ATTEMPTS` times). Nothing here ever raises into
 the run or changes its exit status. The table stores a hash of the URL, never the
@@ -40,23 +40,6 @@ REPORT_LINES = 200  # longer change lists are cut in the message; the database h
 
 # Created by the first run with [notify] urls (not by db/schema.py: a database without
 # [notify] never gets the table).
-TABLE = """
-CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    run_id INTEGER REFERENCES runs(id),
-    kind TEXT NOT NULL CHECK (kind IN ('changes', 'failure', 'recovery')),
-    source TEXT,
-    target TEXT NOT NULL,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    sent_at TEXT,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(sent_at, id);
-"""
-
 NOTIFY_TYPES = {"changes": "info", "failure": "failure", "recovery": "success"}  # apprise.NotifyType values
 
 
@@ -191,10 +174,6 @@ def _md(text: str) -> str:
 # --- queue and delivery -----------------------------------------------------------------
 
 
-def ensure_table(conn: sqlite3.Connection) -> None:
-    conn.executescript("BEGIN IMMEDIATE;" + TABLE + "COMMIT;")
-
-
 def enqueue(conn: sqlite3.Connection, config: Config, run_id: int | None, messages: list[Message]) -> None:
     now = store.utcnow()
     with store.transaction(conn):
@@ -271,7 +250,6 @@ def after_run(config: Config, result: RunResult | None) -> Delivery:
         log.error("notifications not sent: cannot open %s: %s", config.database, e)
         return Delivery()
     try:
-        ensure_table(conn)
         messages = plan(conn, config, result) if result is not None else []
         if messages:
             enqueue(conn, config, result.run_id if result else None, messages)
