@@ -42,6 +42,8 @@ def element_lines(root: etree._Element) -> list[str]:
     _walk(root, parts)
     lines = []
     for raw in "".join(parts).split("\n"):
+        if not raw or raw.isspace():  # most segments: the gaps between blocks
+            continue
         line = clean(raw)
         if line:
             lines.append(line)

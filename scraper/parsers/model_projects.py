@@ -48,6 +48,7 @@ SHORT_NAME = re.compile(r"^[^\s()【】「」、。,.:：]{1,20}$")
 MUNICIPALITY = re.compile(r"^[^\s()【】「」、。,.]{1,12}[市町村区]$")
 ITEM_SPLIT = re.compile(r"\s*[、,，]\s*")
 MEMBER_SPLIT = re.compile(r"\s*[、・,，]\s*")
+BODY_ITEM = re.compile(r"^(?P<lead>[^()]+?)\s*(?:\((?P<members>[^()]*)\))?$")
 
 
 def _pref_pattern() -> str:
@@ -318,7 +319,7 @@ def _parse_body_line(line: str, section: _Section) -> list[Adoption] | None:
         return None
     bodies = []
     for item in items:
-        m = re.match(r"^(?P<lead>[^()]+?)\s*(?:\((?P<members>[^()]*)\))?$", item)
+        m = BODY_ITEM.match(item)
         if not m:
             return None
         lead = m["lead"].strip()
