@@ -168,7 +168,8 @@ def _decode_strict(body: bytes, encoding: str, source: str, *, skip: int = 0) ->
         raise DecodeError(f"cannot decode as {encoding} ({source}): invalid bytes {bad} at byte offset {offset}") from exc
     except LookupError as exc:
         raise DecodeError(f"cannot decode: unknown encoding {encoding} ({source})") from exc
-    index = text.find("\ufffd")
+    # cp932 and EUC-JP cannot encode U+FFFD, so a strict decode never yields it
+    index = -1 if encoding in ("cp932", "euc-jp") else text.find("\ufffd")
     if index >= 0:
         try:
             offset: int | str = skip + len(text[:index].encode(encoding))

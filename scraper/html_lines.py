@@ -9,12 +9,12 @@ page with ``<br>`` line breaks all give the same lines for the same content.
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
 
-import lxml.html
 from lxml import etree
 
-from .normalize import clean
 
 BLOCK_TAGS = frozenset(
     """address article aside blockquote body br caption center dd details dialog dir div dl dt
@@ -25,60 +25,73 @@ SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "obj
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
+# Marks a line break: a private-use character, so it can neither occur in the ministry's
+# pages nor be confused with a source line break (which renders as a space outside <pre>).
+_BREAK = "\ue000"
+_ZERO_WIDTH = "\u200b"
+
+# Flattening in libxslt (C): skipped elements and comments vanish, every block element
+# is framed by break marks, text is copied. About a tenth of the time of a Python walk.
+_FLATTEN_XSL = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text" encoding="UTF-8"/>
+<xsl:template match="{"|".join(sorted(SKIP_TAGS))}|comment()|processing-instruction()"/>
+<xsl:template match="{"|".join(sorted(BLOCK_TAGS - SKIP_TAGS))}">&#xE000;<xsl:apply-templates/>&#xE000;</xsl:template>
+</xsl:stylesheet>"""
+_local = threading.local()  # an XSLT object per thread: lxml does not share them across threads
+
+
+def _flatten(root: etree._Element) -> str:
+    transform = getattr(_local, "flatten", None)
+    if transform is None:
+        transform = _local.flatten = etree.XSLT(etree.XML(_FLATTEN_XSL))
+    return str(transform(root))
+
+
 def parse_document(html: str) -> etree._Element:
-    """Parse decoded HTML text with lxml (tolerant of broken markup)."""
+    """Parse decoded HTML text with libxml2's HTML parser (tolerant of broken markup).
+
+    Returns the root element; a document with nothing in it gives an empty ``<html>``.
+    """
     html = _XML_DECL.sub("", html, count=1)
-    if not html.strip():
-        return lxml.html.document_fromstring("<html><body></body></html>")
-    try:
-        return lxml.html.document_fromstring(html)
-    except etree.ParserError:  # nothing but a stray "<!" or a comment: an empty document
-        return lxml.html.document_fromstring("<html><body></body></html>")
+    root = None
+    if html and not html.isspace():
+        try:
+            root = etree.fromstring(html, _html_parser())
+        except etree.XMLSyntaxError:  # nothing but a stray "<!" or a comment
+            root = None
+    if root is None:
+        root = etree.fromstring("<html><body></body></html>", _html_parser())
+    return root
+
+
+def _html_parser() -> etree.HTMLParser:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.HTMLParser()
+    return parser
 
 
 def element_lines(root: etree._Element) -> list[str]:
     """The visible lines of ``root``: whitespace-collapsed, empty lines dropped."""
-    parts: list[str] = []
-    _walk(root, parts)
-    lines = []
-    for raw in "".join(parts).split("\n"):
-        if not raw or raw.isspace():  # most segments: the gaps between blocks
-            continue
-        line = clean(raw)
-        if line:
-            lines.append(line)
-    return lines
-
-
-def _text(text: str, pre: bool) -> str:
-    """A text node as rendered: outside <pre>, a line break in the source is only a space."""
-    return text if pre else text.replace("\r", " ").replace("\n", " ")
-
-
-def _walk(el: etree._Element, parts: list[str], pre: bool = False) -> None:
-    tag = el.tag
-    if isinstance(tag, str):
-        tag = tag.lower()
-        if tag in SKIP_TAGS:
-            return
-        block = tag in BLOCK_TAGS
-        pre = pre or tag == "pre"
-        if block:
-            parts.append("\n")
-        if el.text:
-            parts.append(_text(el.text, pre))
-        for child in el:
-            _walk(child, parts, pre)
-            if child.tail:
-                parts.append(_text(child.tail, pre))
-        if block:
-            parts.append("\n")
-    # comments and processing instructions contribute nothing but their tail,
-    # which the parent appends
+    for pre in root.iter("pre"):  # inside <pre>, a source line break is a line break
+        for el in pre.iter():
+            if el.text:
+                el.text = el.text.replace("\n", _BREAK)
+            if el.tail and el is not pre:
+                el.tail = el.tail.replace("\n", _BREAK)
+    if root.getparent() is not None:  # transform just this element, not its whole document
+        root = copy.deepcopy(root)
+    flat = _flatten(root)
+    if _ZERO_WIDTH in flat:
+        flat = flat.replace(_ZERO_WIDTH, "")
+    # str.split() collapses every kind of whitespace (ideographic and no-break spaces too)
+    return [" ".join(raw.split()) for raw in flat.split(_BREAK) if raw and not raw.isspace()]
 
 
 def html_lines(html: str) -> list[str]:
-    """The visible lines of an HTML document's ``<body>`` (or the whole document)."""
+    """The visible lines of an HTML document's ``<body>``."""
     root = parse_document(html)
-    body = root.find("body")
-    return element_lines(body if body is not None else root)
+    head = root.find("head")
+    if head is not None:
+        root.remove(head)
+    return element_lines(root)

@@ -75,6 +75,7 @@ def is_prefecture(name: str) -> bool:
     return name in prefectures()
 
 
+@lru_cache(maxsize=8192)
 def resolve(name: str, default_prefecture: str | None = None) -> Place | None:
     """Resolve a body's name as written to a :class:`Place`.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Partner:
     """A body an adopted body works with (【】 partner or consortium member)."""
 
@@ -15,7 +15,7 @@ class Partner:
     lg_code: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Adoption:
     """One adopted body (モデル事業採択団体) in one fiscal year."""
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .. import lgcode
 from ..errors import ParseError
 from ..html_lines import html_lines
 from ..model import Adoption, Category, FiscalYear, ModelProjectsPage, Partner
-from ..normalize import compare_key, fold
+from ..normalize import compare_key, fold, fold_width
 
 ERAS = {"令和": 2018, "平成": 1988}
 
@@ -71,6 +72,12 @@ def _name_pref_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return _NAME_PREF, _PREF_ONLY
 
 
+def _fold_line(line: str) -> str:
+    """:func:`fold` for a line that is already whitespace-clean (as html_lines gives)."""
+    folded = fold_width(line)
+    return folded if folded is line else fold(folded)
+
+
 def gregorian_year(era: str, num: str) -> int:
     """令和2 → 2020, 令和元 → 2019, 平成30 → 2018 (num already width-folded)."""
     n = 1 if num == "元" else int(num)
@@ -103,7 +110,7 @@ def parse_model_projects(html: str) -> ModelProjectsPage:
 
 
 def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
-    folded = [fold(line) for line in raw_lines]
+    folded = [_fold_line(line) for line in raw_lines]
     sections = _split_sections(raw_lines, folded)
     if not sections:
         raise ParseError(
@@ -136,7 +143,7 @@ def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
 def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
     starts: list[tuple[int, re.Match[str]]] = []
     for i, line in enumerate(folded):
-        m = YEAR_HEADING.match(line)
+        m = YEAR_HEADING.match(line) if "年度" in line else None
         if m:
             starts.append((i, m))
     sections = []
@@ -188,33 +195,41 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
     name_pref, pref_only = _name_pref_patterns()
     folded, raw = section.folded, section.raw
     rows: list[tuple[str, str, str | None, list[str]]] = []  # name, pref, partners, summary lines
-    i = start
-    while i < len(folded):
+    before_first: list[int] = []  # lines between the header and the first body
+    for i in range(start, len(folded)):
         line = folded[i]
-        if LEGEND.match(line):
-            break
-        m = name_pref.match(line)
-        if m:
-            rows.append((m["name"], m["pref"], m["partners"], []))
-            i += 1
-            continue
-        if i + 1 < len(folded) and SHORT_NAME.match(line):
-            m = pref_only.match(folded[i + 1])
-            if m:
-                rows.append((line, m["pref"], m["partners"], []))
-                i += 2
-                continue
-        if rows:
-            name, pref, partners, summary = rows[-1]
+        first = line[0]
+        if first == "【":
+            if LEGEND.match(line):
+                break
             pm = PARTNERS_LINE.match(line)
-            if pm and not summary:
+            if pm and rows and not rows[-1][3]:
+                name, pref, partners, summary = rows[-1]
                 joined = pm["partners"] if partners is None else f"{partners}、{pm['partners']}"
                 rows[-1] = (name, pref, joined, summary)
-            else:
-                summary.append(raw[i])
+                continue
+        elif first == "(" and i > start:
+            # '(北海道)' under a name line: the name line began a new body
+            m = pref_only.match(line)
+            name_line = folded[i - 1]
+            if m and len(name_line) <= 20 and SHORT_NAME.match(name_line):
+                if rows and rows[-1][3] and rows[-1][3][-1] is raw[i - 1]:
+                    rows[-1][3].pop()
+                elif before_first and before_first[-1] == i - 1:
+                    before_first.pop()
+                rows.append((name_line, m["pref"], m["partners"], []))
+                continue
+        if line[-1] in ")】" and "(" in line:
+            m = name_pref.match(line)
+            if m:
+                rows.append((m["name"], m["pref"], m["partners"], []))
+                continue
+        if rows:
+            rows[-1][3].append(raw[i])
         else:
-            warnings.append(f"{section.label}: ignored a line before the first body: {line[:40]}")
-        i += 1
+            before_first.append(i)
+    for i in before_first:
+        warnings.append(f"{section.label}: ignored a line before the first body: {folded[i][:40]}")
     adoptions = []
     for name, pref, partners, summary in rows:
         place = lgcode.resolve(name, default_prefecture=pref)
@@ -230,7 +245,7 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
                 lg_code=place.lg_code,
                 category=None,
                 summary="\n".join(summary) if summary else None,
-                partners=_partners(partners, place.prefecture) if partners else [],
+                partners=list(_partners(partners, place.prefecture)) if partners else [],
             )
         )
         _warn_unknown(place.lg_code, name, section.label, warnings)
@@ -314,43 +329,50 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
 
 def _parse_body_line(line: str, section: _Section) -> list[Adoption] | None:
     """Parse '新潟県村上市、新潟県燕市' or '北海道(釧路市、北見市)、岩手県(宮古市)'; None if not a body list."""
+    if "。" in line:  # prose, not a list of bodies
+        return None
     items = _split_top_level(line)
     if items is None:
         return None
     bodies = []
     for item in items:
-        m = BODY_ITEM.match(item)
-        if not m:
+        parsed = _parse_item(item)
+        if parsed is None:
             return None
-        lead = m["lead"].strip()
-        pref, rest = lgcode.split_prefecture(lead)
-        if pref is None or (rest and not MUNICIPALITY.match(rest)):
-            return None
-        members: list[Partner] = []
-        if m["members"] is not None:
-            for member in MEMBER_SPLIT.split(m["members"].strip()):
-                if not member:
-                    continue
-                mpref, mrest = lgcode.split_prefecture(member)
-                if not MUNICIPALITY.match(mrest) and not (mpref and mrest == ""):
-                    return None
-            members = _partners(m["members"], pref)
-        bodies.append(
-            Adoption(
-                fiscal_year=section.fiscal_year,
-                name=lead,
-                prefecture=pref,
-                municipality=rest,
-                lg_code=lgcode.lookup(pref, rest),
-                category=None,
-                summary=None,
-                partners=members,
-            )
-        )
+        lead, pref, rest, code, members = parsed
+        bodies.append(Adoption(section.fiscal_year, lead, pref, rest, code, None, None, list(members)))
     return bodies
 
 
+@lru_cache(maxsize=4096)
+def _parse_item(item: str) -> tuple[str, str, str, str | None, tuple[Partner, ...]] | None:
+    """One listed body: (name, prefecture, municipality, lg_code, partners), or None if it isn't one.
+
+    Cached: the same names come back in every run and every snapshot of a rebuild.
+    """
+    m = BODY_ITEM.match(item)
+    if not m:
+        return None
+    lead = m["lead"].strip()
+    pref, rest = lgcode.split_prefecture(lead)
+    if pref is None or (rest and not MUNICIPALITY.match(rest)):
+        return None
+    members: tuple[Partner, ...] = ()
+    if m["members"] is not None:
+        for member in MEMBER_SPLIT.split(m["members"].strip()):
+            if not member:
+                continue
+            mpref, mrest = lgcode.split_prefecture(member)
+            if not MUNICIPALITY.match(mrest) and not (mpref and mrest == ""):
+                return None
+        members = _partners(m["members"], pref)
+    return lead, pref, rest, lgcode.lookup(pref, rest), members
+
+
 def _split_top_level(line: str) -> list[str] | None:
+    if "(" not in line and ")" not in line:
+        items = [item for item in ITEM_SPLIT.split(line.strip()) if item]
+        return items or None
     items, depth, start = [], 0, 0
     for pos, ch in enumerate(line):
         if ch == "(":
@@ -398,9 +420,10 @@ def _merge_bodies(section: _Section, headings: list[_Heading], warnings: list[st
     for h in headings:
         for body in h.bodies:
             body.category = h.type
-            known = merged.get(body.identity)
+            identity = body.identity
+            known = merged.get(identity)
             if known is None:
-                merged[body.identity] = body
+                merged[identity] = body
                 _warn_unknown(body.lg_code, body.name, section.label, warnings)
             else:
                 warnings.append(f"{section.label}: {body.name} is listed under both {known.category} and {h.type}")
@@ -432,7 +455,9 @@ def _parse_definitions(raw: list[str], folded: list[str], start: int, type_names
 # --- shared ------------------------------------------------------------------------
 
 
-def _partners(text: str, default_prefecture: str) -> list[Partner]:
+@lru_cache(maxsize=4096)
+def _partners(text: str, default_prefecture: str) -> tuple[Partner, ...]:
+    """Partners written as '須崎市、四万十町' (a name without prefecture lies in the default one)."""
     partners = []
     for name in MEMBER_SPLIT.split(text.strip()):
         if not name:
@@ -440,7 +465,7 @@ def _partners(text: str, default_prefecture: str) -> list[Partner]:
         place = lgcode.resolve(name, default_prefecture=default_prefecture)
         assert place is not None
         partners.append(Partner(name=name, prefecture=place.prefecture, municipality=place.municipality, lg_code=place.lg_code))
-    return partners
+    return tuple(partners)
 
 
 def _warn_unknown(code: str | None, name: str, label: str, warnings: list[str]) -> None:

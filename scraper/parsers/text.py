@@ -24,7 +24,7 @@ MAIN_XPATHS = (
 def parse_text(html: str) -> TextPage:
     root = parse_document(html)
     title_el = root.find(".//title")
-    title = clean(title_el.text_content()) if title_el is not None else ""
+    title = clean("".join(title_el.itertext())) if title_el is not None else ""
     main = None
     for xpath in MAIN_XPATHS:
         found = root.xpath(xpath)
@@ -36,8 +36,22 @@ def parse_text(html: str) -> TextPage:
         if main is None:
             main = root
         for el in main.xpath(".//nav|.//header|.//footer"):
-            el.drop_tree()
+            _drop(el)
     lines = element_lines(main)
     if not lines:
         raise ParseError("the page has no visible text")
     return TextPage(title=title, text="\n".join(lines))
+
+
+def _drop(el) -> None:
+    """Remove ``el`` and its content, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
