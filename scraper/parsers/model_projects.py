@@ -270,10 +270,10 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
     i = 0
     n = len(folded)
     definitions_from: int | None = None
+    heads = [_type_heading(line) for line in folded] + [None]
     while i < n:
         line = folded[i]
-        nxt = folded[i + 1] if i + 1 < n else ""
-        m = _type_heading(line)
+        m = heads[i]
         if m:
             heading = _Heading(
                 type=m["type"].strip(),
@@ -281,7 +281,7 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
                 overlap_label=m["olabel"],
                 overlap_count=int(m["ocount"]) if m["ocount"] else None,
             )
-            nm = _type_heading(nxt)
+            nm = heads[i + 1]
             if nm and compare_key(nm["type"]).startswith(compare_key(heading.type)):
                 heading.is_group = True
                 group = heading
@@ -306,7 +306,7 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
             current.bodies.extend(bodies)
             i += 1
             continue
-        nm = _type_heading(nxt)
+        nm = heads[i + 1]
         if nm and compare_key(nm["type"]).startswith(compare_key(line)):
             # a group heading without a count, e.g. 'パターン(1)'
             group = _Heading(type=line, count=None, is_group=True)
@@ -369,26 +369,17 @@ def _parse_item(item: str) -> tuple[str, str, str, str | None, tuple[Partner, ..
     return lead, pref, rest, lgcode.lookup(pref, rest), members
 
 
+_ITEM = r"[^、,，()]+(?:\([^()]*\))?"
+_ITEMS = re.compile(rf"\s*{_ITEM}(?:[、,，]\s*{_ITEM})*[、,，]?\s*")
+_ITEM_FIND = re.compile(_ITEM)
+
+
 def _split_top_level(line: str) -> list[str] | None:
-    if "(" not in line and ")" not in line:
-        items = [item for item in ITEM_SPLIT.split(line.strip()) if item]
-        return items or None
-    items, depth, start = [], 0, 0
-    for pos, ch in enumerate(line):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif ch in "、,，" and depth == 0:
-            items.append(line[start:pos].strip())
-            start = pos + 1
-    if depth != 0:
+    """Split a line of bodies on the 、 outside parentheses; None if it isn't such a line."""
+    if not _ITEMS.fullmatch(line):
         return None
-    items.append(line[start:].strip())
-    items = [item for item in items if item]
-    return items or None
+    items = [item.strip() for item in _ITEM_FIND.findall(line)]
+    return [item for item in items if item] or None
 
 
 def _validate_headings(section: _Section, headings: list[_Heading], groups: list[_Heading]) -> None:
@@ -416,15 +407,17 @@ def _validate_headings(section: _Section, headings: list[_Heading], groups: list
 
 
 def _merge_bodies(section: _Section, headings: list[_Heading], warnings: list[str]) -> list[Adoption]:
-    merged: dict[tuple[int, str, str], Adoption] = {}
+    merged: dict[tuple[str, str], Adoption] = {}  # one year: (prefecture, municipality) identifies
     for h in headings:
+        category = h.type
         for body in h.bodies:
-            body.category = h.type
-            identity = body.identity
-            known = merged.get(identity)
+            body.category = category
+            key = (body.prefecture, body.municipality)
+            known = merged.get(key)
             if known is None:
-                merged[identity] = body
-                _warn_unknown(body.lg_code, body.name, section.label, warnings)
+                merged[key] = body
+                if body.lg_code is None:
+                    _warn_unknown(None, body.name, section.label, warnings)
             else:
                 warnings.append(f"{section.label}: {body.name} is listed under both {known.category} and {h.type}")
                 known.category = f"{known.category}、{h.type}"
