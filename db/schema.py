@@ -1,6 +1,8 @@
 """The SQLite schema (documented in README.md, section "Schema").
 
 Opened in WAL mode with a busy timeout, so Datasette can read while a run writes.
+``meta.schema_version`` records the schema a database has; :func:`connect` migrates an
+older one in place (version 1 → 2: compact 304 rows in ``snapshots``, see :func:`_migrate_1_2`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 CHANGE_KINDS = (
     "year_added",
@@ -41,15 +43,20 @@ CREATE TABLE IF NOT EXISTS snapshots (
     id INTEGER PRIMARY KEY,
     run_id INTEGER NOT NULL REFERENCES runs(id),
     source TEXT NOT NULL,
-    url TEXT NOT NULL,
+    url TEXT,
     fetched_at TEXT NOT NULL,
     http_status INTEGER NOT NULL,
+    same_as INTEGER REFERENCES snapshots(id),
     etag TEXT,
     last_modified TEXT,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    path TEXT NOT NULL,
-    encoding TEXT
+    sha256 TEXT,
+    size INTEGER,
+    path TEXT,
+    encoding TEXT,
+    -- A body row, or a 304 pointing at the body row it confirms and repeating none of it
+    -- (url, etag and last_modified only where the 304 differed from the body's).
+    CHECK (same_as IS NULL AND url IS NOT NULL AND sha256 IS NOT NULL AND size IS NOT NULL AND path IS NOT NULL
+           OR same_as IS NOT NULL AND sha256 IS NULL AND size IS NULL AND path IS NULL AND encoding IS NULL)
 );
 CREATE INDEX IF NOT EXISTS snapshots_source_id ON snapshots(source, id);
 CREATE TABLE IF NOT EXISTS fiscal_years (
@@ -131,28 +138,39 @@ CREATE TABLE IF NOT EXISTS source_state (
 """
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
+def connect(path: Path | str, *, scratch: bool = False, search_index: bool = True) -> sqlite3.Connection:
     """Open (creating if needed) a kankei database: WAL, busy timeout, foreign keys, schema.
 
     The connection is in autocommit mode; use :func:`db.store.transaction` to group writes.
+    ``scratch``: a file that is thrown away unless it is complete (``kankei rebuild``'s
+    temporary database): no WAL and no syncing, since durability is moot there.
+    ``search_index=False``: leave out the full-text index (the caller creates it later with
+    :func:`db.search.ensure_search`, which indexes the rows then present).
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout = 30000")
-    if str(path) != ":memory:":
-        conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    if scratch:
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        conn.execute("PRAGMA synchronous = OFF")
+    else:
+        if str(path) != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     from . import versions  # version tables (adoption_versions, …) and the views
 
     conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + versions.SCHEMA + "COMMIT;")
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    if schema_version(conn) < SCHEMA_VERSION:
+        _migrate(conn)
     versions.ensure_views(conn)
-    from . import search  # the Japanese full-text index (trigram FTS5) and its triggers
+    if search_index:
+        from . import search  # the Japanese full-text index (trigram FTS5) and its triggers
 
-    search.ensure_search(conn)
+        search.ensure_search(conn)
     return conn
 
 
@@ -161,3 +179,64 @@ def database(conn: sqlite3.Connection) -> sqlite_utils.Database:
     import sqlite_utils  # imported when needed: with dateutil it takes a quarter of a second
 
     return sqlite_utils.Database(conn)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else SCHEMA_VERSION
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a database of an earlier schema up to :data:`SCHEMA_VERSION`, in one transaction.
+
+    Foreign keys are off while a table is rebuilt (SQLite's documented procedure for
+    changing a table's constraints) and checked before the commit.
+    """
+    conn.execute("PRAGMA foreign_keys = OFF")  # cannot change inside a transaction
+    conn.execute("PRAGMA legacy_alter_table = ON")  # rename without re-checking views that name the table
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(conn)  # again, under the write lock: another process may have migrated
+            if version < 2:
+                _migrate_1_2(conn)
+            problems = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise sqlite3.IntegrityError(f"schema migration broke foreign keys: {[tuple(p) for p in problems]}")
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _migrate_1_2(conn: sqlite3.Connection) -> None:
+    """Version 1 stored a 304 as a full copy of the previous snapshots row (URL, sha256, path,
+    size, encoding, ETag…). Version 2 stores it as ``same_as``, the id of the body row it
+    confirms, with those columns empty, and ``source_state.last_snapshot_id`` names the body row."""
+    create = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS snapshots ("):SCHEMA.index(
+        "CREATE INDEX IF NOT EXISTS snapshots_source_id")]
+    conn.execute(create.replace("IF NOT EXISTS snapshots (", "snapshots_v2 (", 1))
+    # The body a 304 confirmed: the last earlier body of its source with the same hash. Its
+    # URL, ETag and Last-Modified are kept only where they differ from the body's.
+    conn.execute("""
+        WITH confirms AS (
+            SELECT s.id, (SELECT max(b.id) FROM snapshots b WHERE b.source = s.source AND b.id < s.id
+                                                              AND b.http_status != 304 AND b.sha256 = s.sha256) AS body
+            FROM snapshots s WHERE s.http_status = 304)
+        INSERT INTO snapshots_v2(id, run_id, source, url, fetched_at, http_status, same_as, etag, last_modified,
+                                 sha256, size, path, encoding)
+        SELECT s.id, s.run_id, s.source, nullif(s.url, b.url), s.fetched_at, s.http_status, c.body,
+               nullif(s.etag, b.etag), nullif(s.last_modified, b.last_modified),
+               CASE WHEN c.body IS NULL THEN s.sha256 END, CASE WHEN c.body IS NULL THEN s.size END,
+               CASE WHEN c.body IS NULL THEN s.path END, CASE WHEN c.body IS NULL THEN s.encoding END
+        FROM snapshots s LEFT JOIN confirms c ON c.id = s.id LEFT JOIN snapshots b ON b.id = c.body
+        ORDER BY s.id""")
+    conn.execute("DROP TABLE snapshots")
+    conn.execute("ALTER TABLE snapshots_v2 RENAME TO snapshots")
+    conn.execute("CREATE INDEX snapshots_source_id ON snapshots(source, id)")
+    conn.execute("""UPDATE source_state SET last_snapshot_id = coalesce(
+                        (SELECT same_as FROM snapshots WHERE id = last_snapshot_id), last_snapshot_id)""")

@@ -22,7 +22,7 @@ from scraper.model import ModelProjectsPage, TextPage
 from scraper.parsers import PARSERS
 
 from .config import Config, Source
-from .diff import Change, diff_model_projects, diff_text
+from .diff import Change, compare_years, diff_model_projects, diff_text
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ class RunResult:
         return [c for s in self.sources for c in s.changes]
 
     def summary(self) -> dict[str, Any]:
+        """``runs.summary``: per source its status, as a bare string when that is all there is to say
+        (``"unchanged"``; ``"fetched"`` with no change), else ``{"status", "changes", "error"}``."""
         out: dict[str, Any] = {}
         for s in self.sources:
             entry: dict[str, Any] = {"status": s.status}
@@ -83,7 +85,7 @@ class RunResult:
                 entry["changes"] = dict(s.counts)
             if s.status == "failed":
                 entry["error"] = s.message
-            out[s.source] = entry
+            out[s.source] = entry if len(entry) > 1 else s.status
         return out
 
 
@@ -191,14 +193,15 @@ def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetc
         if previous is None:
             return _fail(conn, source, run_id, f"{source.url}: 304 Not Modified but no snapshot is stored")
         with store.transaction(conn):
+            # A compact row pointing at the body it confirms, repeating none of it; the state still
+            # reflects that body, whose ETag and Last-Modified the next conditional GET sends again.
             snapshot_id = store.insert_snapshot(
-                conn, run_id=run_id, source=source.name, url=source.url, fetched_at=fetched.fetched_at,
-                http_status=304, etag=fetched.etag or previous["etag"],
-                last_modified=fetched.last_modified or previous["last_modified"],
-                sha256=previous["sha256"], size=previous["size"], path=previous["path"],
-                encoding=previous["encoding"],
+                conn, run_id=run_id, source=source.name, url=source.url if source.url != previous["url"] else None,
+                fetched_at=fetched.fetched_at, http_status=304, same_as=previous["id"],
+                etag=fetched.etag if fetched.etag != previous["etag"] else None,
+                last_modified=fetched.last_modified if fetched.last_modified != previous["last_modified"] else None,
             )
-            store.record_success(conn, source.name, run_id, snapshot_id, fetched.fetched_at)
+            store.record_success(conn, source.name, run_id, previous["id"], fetched.fetched_at)
         return SourceResult(source.name, "unchanged", message="304 Not Modified", snapshot_id=snapshot_id,
                             http_status=304)
 
@@ -245,13 +248,17 @@ def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Sou
 
 
 def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjectsPage | TextPage,
-                 run_id: int) -> list[Change]:
-    """Diff ``parsed`` against the stored state, update the state, return the changes."""
+                 run_id: int, state: store.StoredState | None = None) -> list[Change]:
+    """Diff ``parsed`` against the stored state, update the state, return the changes.
+
+    ``state``: the stored state held in memory by the caller (``kankei rebuild``); read here otherwise.
+    """
     if isinstance(parsed, ModelProjectsPage):
-        old = store.load_model_projects(conn)
-        changes = diff_model_projects(old, parsed)
+        state = state or store.StoredState(conn)
+        years = compare_years(state.model_projects(), parsed)  # compared once, for the changes and the writes
+        changes = diff_model_projects(state.model_projects(), parsed, years)
         if changes:
-            store.apply_model_projects(conn, parsed, run_id, old=old)
+            state.apply(parsed, run_id, years)
         return changes
     old_text = store.load_page_text(conn, source.name)
     changes = diff_text(source.name, old_text, parsed.text)

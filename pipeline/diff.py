@@ -8,6 +8,7 @@ record nothing. Partners are compared as a set of places.
 from __future__ import annotations
 
 import difflib
+import operator
 from dataclasses import dataclass
 
 from scraper.model import Adoption, Category, FiscalYear, ModelProjectsPage
@@ -70,45 +71,97 @@ def _describe(adoption: Adoption) -> str:
     return text
 
 
-def diff_model_projects(old: ModelProjectsPage, new: ModelProjectsPage) -> list[Change]:
-    changes: list[Change] = []
+@dataclass
+class YearComparison:
+    """One fiscal year of a parse compared with the stored state, adoption by adoption.
+
+    Computed once per parse by :func:`compare_years`; both the change rows
+    (:func:`diff_model_projects`) and the writes (:func:`db.store.apply_model_projects`)
+    are derived from it.
+    """
+
+    fiscal_year: int
+    old: FiscalYear | None  # the stored year; None when the year is new
+    new: FiscalYear
+    # Adoptions added (None, new, []) or changed in content (stored, new, fields), in page order.
+    adoptions: list[tuple[Adoption | None, Adoption, list[str]]]
+    removed: list[Adoption]  # stored adoptions the page no longer lists, in stored order
+
+
+def compare_years(old: ModelProjectsPage, new: ModelProjectsPage) -> list[YearComparison]:
+    """Every fiscal year of ``new`` (in page order) against the stored ``old``."""
     old_years = {y.fiscal_year: y for y in old.years}
-    new_years = {y.fiscal_year: y for y in new.years}
-    for fy in sorted(new_years, reverse=True):
-        ny = new_years[fy]
+    out = []
+    for fy, ny in {y.fiscal_year: y for y in new.years}.items():
         oy = old_years.get(fy)
         if oy is None:
+            out.append(YearComparison(fy, None, ny, [(None, a, []) for a in ny.adoptions], []))
+            continue
+        entries = _same_bodies(oy.adoptions, ny.adoptions)
+        if entries is not None:
+            out.append(YearComparison(fy, oy, ny, entries, []))
+            continue
+        old_by_id = {a.identity: a for a in oy.adoptions}
+        entries = []
+        for na in ny.adoptions:
+            oa = old_by_id.pop(na.identity, None)
+            if oa is None:
+                entries.append((None, na, []))
+            elif oa != na:  # equal adoptions (most, in most runs) are decided at once
+                fields = adoption_differences(oa, na)
+                if fields:
+                    entries.append((oa, na, fields))
+        out.append(YearComparison(fy, oy, ny, entries, list(old_by_id.values())))
+    return out
+
+
+def _same_bodies(old: list[Adoption], new: list[Adoption]) -> list[tuple[Adoption | None, Adoption, list[str]]] | None:
+    """The changed adoptions when ``new`` lists the same bodies as ``old`` in the same order (the
+    usual case, compared pairwise without matching identities); None otherwise."""
+    if len(old) != len(new):
+        return None
+    same = list(map(operator.eq, old, new))  # equal adoptions (most, in most runs) are decided at once
+    if all(same):
+        return []
+    entries: list[tuple[Adoption | None, Adoption, list[str]]] = []
+    for oa, na, equal in zip(old, new, same):
+        if equal:
+            continue
+        if oa.identity != na.identity:
+            return None
+        fields = adoption_differences(oa, na)
+        if fields:
+            entries.append((oa, na, fields))
+    return entries
+
+
+def diff_model_projects(old: ModelProjectsPage, new: ModelProjectsPage,
+                        years: list[YearComparison] | None = None) -> list[Change]:
+    """The changes from ``old`` to ``new``; ``years``: :func:`compare_years` of the two, when already computed."""
+    if years is None:
+        years = compare_years(old, new)
+    changes: list[Change] = []
+    for year in sorted(years, key=lambda y: y.fiscal_year, reverse=True):
+        fy, ny, oy = year.fiscal_year, year.new, year.old
+        if oy is None:
             changes.append(Change("year_added", fy, ny.label, "stated_total", None, str(ny.stated_total)))
-            changes.extend(Change("adoption_added", fy, a.name, None, None, _describe(a)) for a in ny.adoptions)
-            continue
-        if oy.stated_total != ny.stated_total:
+        elif oy.stated_total != ny.stated_total:
             changes.append(Change("total_changed", fy, ny.label, "stated_total", str(oy.stated_total), str(ny.stated_total)))
-        changes.extend(_diff_year(oy, ny))
-    for fy in sorted(set(old_years) - set(new_years), reverse=True):
-        oy = old_years[fy]
-        changes.append(Change("year_removed", fy, oy.label, "stated_total", str(oy.stated_total), None))
-        changes.extend(Change("adoption_removed", fy, a.name, None, _describe(a), None) for a in oy.adoptions)
-    changes.extend(_diff_categories(old.categories, new.categories))
-    return changes
-
-
-def _diff_year(old: FiscalYear, new: FiscalYear) -> list[Change]:
-    changes = []
-    old_by_id = {a.identity: a for a in old.adoptions}
-    new_by_id = {a.identity: a for a in new.adoptions}
-    for identity, na in new_by_id.items():
-        oa = old_by_id.get(identity)
-        if oa is None:
-            changes.append(Change("adoption_added", new.fiscal_year, na.name, None, None, _describe(na)))
-            continue
-        for field in adoption_differences(oa, na):
-            changes.append(
-                Change("adoption_changed", new.fiscal_year, na.name, field,
-                       adoption_value(oa, field), adoption_value(na, field))
-            )
-    for identity, oa in old_by_id.items():
-        if identity not in new_by_id:
-            changes.append(Change("adoption_removed", old.fiscal_year, oa.name, None, _describe(oa), None))
+        for oa, na, fields in year.adoptions:
+            if oa is None:
+                changes.append(Change("adoption_added", fy, na.name, None, None, _describe(na)))
+            else:
+                changes.extend(Change("adoption_changed", fy, na.name, field, adoption_value(oa, field),
+                                      adoption_value(na, field)) for field in fields)
+        changes.extend(Change("adoption_removed", fy, oa.name, None, _describe(oa), None) for oa in year.removed)
+    new_years = {y.fiscal_year for y in years}
+    for oy in sorted((y for y in old.years if y.fiscal_year not in new_years), key=lambda y: y.fiscal_year,
+                     reverse=True):
+        changes.append(Change("year_removed", oy.fiscal_year, oy.label, "stated_total", str(oy.stated_total), None))
+        changes.extend(Change("adoption_removed", oy.fiscal_year, a.name, None, _describe(a), None)
+                       for a in oy.adoptions)
+    if old.categories != new.categories:
+        changes.extend(_diff_categories(old.categories, new.categories))
     return changes
 
 

@@ -236,8 +236,9 @@ def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str 
         "SELECT fiscal_year, name FROM changes WHERE kind IN ('year_added', 'year_removed', 'total_changed') "
         "ORDER BY id")}
     labels.update({r[0]: r[1] for r in conn.execute("SELECT fiscal_year, label FROM fiscal_years")})
-    sources = {r[0]: r[1] for r in conn.execute(
-        "SELECT source, url FROM snapshots WHERE id IN (SELECT max(id) FROM snapshots GROUP BY source) ORDER BY source")}
+    sources = {r[0]: r[1] for r in conn.execute(  # a 304 row names its URL only when it is not its body's
+        "SELECT s.source, coalesce(s.url, b.url) FROM snapshots s LEFT JOIN snapshots b ON b.id = s.same_as "
+        "WHERE s.id IN (SELECT max(id) FROM snapshots GROUP BY source) ORDER BY s.source")}
 
     runs: list[ReportRun] = []
     for run_id in run_ids:

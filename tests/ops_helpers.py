@@ -93,11 +93,14 @@ def adoption_state(db: Path) -> tuple:
 
 
 def assert_consistent(db: Path, snapshots: Path) -> None:
-    """integrity_check ok, foreign keys hold, and every snapshots row's file exists and matches its hash."""
+    """integrity_check ok, foreign keys hold, every body row's file exists and matches its hash, and every
+    304 row points at a body row."""
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     assert query(db, "PRAGMA foreign_key_check") == []
+    assert query(db, "SELECT count(*) FROM snapshots s JOIN snapshots b ON b.id = s.same_as "
+                     "WHERE s.http_status != 304 OR b.same_as IS NOT NULL") == [(0,)]
     store = SnapshotStore(snapshots)
-    for path, sha in query(db, "SELECT path, sha256 FROM snapshots"):
+    for path, sha in query(db, "SELECT path, sha256 FROM snapshots WHERE same_as IS NULL"):
         store.read(path, sha)  # raises when the file is missing or does not match
 
 

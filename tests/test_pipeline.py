@@ -85,9 +85,16 @@ def test_304_stores_no_new_snapshot_file(http_server: LoopbackServer, tmp_path: 
     assert (code, out.strip()) == (0, "model-projects: unchanged (304 Not Modified)")
     assert sorted(p for p in (tmp_path / "snapshots").rglob("*") if p.is_file()) == files
     assert http_server.requests_to(PAGE)[-1].headers["If-None-Match"] == '"v1"'
+    # A 304 is a compact row pointing at the body it confirms; the state still reflects that body,
+    # so the next conditional GET sends its ETag again.
+    assert run(config)[0] == 0
+    assert http_server.requests_to(PAGE)[-1].headers["If-None-Match"] == '"v1"'
     conn = sqlite3.connect(tmp_path / "data" / "kankei.db")
-    rows = conn.execute("SELECT http_status, sha256 FROM snapshots ORDER BY id").fetchall()
-    assert [r[0] for r in rows] == [200, 304] and rows[0][1] == rows[1][1]
+    rows = conn.execute("SELECT id, http_status, same_as, etag, last_modified, sha256, size, path, encoding "
+                        "FROM snapshots ORDER BY id").fetchall()
+    assert [r[1:] for r in rows[1:]] == [(304, 1, None, None, None, None, None, None)] * 2
+    assert rows[0][1:3] == (200, None) and rows[0][3] == '"v1"' and rows[0][5]
+    assert conn.execute("SELECT last_snapshot_id FROM source_state").fetchone()[0] == 1
 
 
 def test_vanished_table_exits_1_and_keeps_every_adoption(http_server: LoopbackServer, tmp_path: Path) -> None:

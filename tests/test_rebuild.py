@@ -95,7 +95,7 @@ def test_rebuild_of_the_demo_reproduces_every_table(demo: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    # The search index was rebuilt with the rows (triggers), not copied stale.
+    # The search index was built from the replayed rows, not copied stale.
     assert conn.execute("SELECT COUNT(*) FROM adoptions_fts WHERE adoptions_fts MATCH '\"加工体験\"'").fetchone()[0] == 1
     conn.close()
 

@@ -11,7 +11,10 @@ from click.testing import CliRunner
 
 from db import schema, store, versions
 from pipeline.cli import cli
+from pipeline.config import Source
+from pipeline.cycle import apply_parsed
 from pipeline.demo import run_demo
+from scraper.model import Adoption, Category, Partner
 from scraper.parsers.model_projects import parse_model_projects
 from tests.http_server import LoopbackServer, Reply
 
@@ -204,4 +207,39 @@ def test_an_edit_and_its_revert_in_one_run_leave_one_version(tmp_path: Path) -> 
     # Run 1's version was closed by run 2 and the same content reopened at run 2.
     assert [tuple(r) for r in rows] == [(run1, run2), (run2, None)]
     assert conn.execute("SELECT COUNT(*) FROM adoption_versions WHERE valid_from_run = valid_to_run").fetchone()[0] == 0
+    conn.close()
+
+
+def test_the_state_kept_in_memory_is_the_stored_state(tmp_path: Path) -> None:
+    """``kankei rebuild`` keeps the stored state in memory (StoredState) instead of reading it back for
+    every snapshot: after every apply it must equal what load_model_projects reads, the stored wording
+    where a page changed only in form, rows in id order, through edits, removals and returns."""
+    conn = schema.connect(tmp_path / "k.db")
+    source = Source(name="model-projects", url="http://127.0.0.1/x.html", parser="model_projects")
+    table = parse_model_projects(fixture_text("model_projects_table.html"))
+    edited = copy.deepcopy(table)
+    year = edited.years[0]
+    year.label = year.label.replace("2", "\uff12")  # form only: kept as stored
+    first, second = year.adoptions[0], year.adoptions[1]
+    first.summary = "別の概要"
+    second.partners = [Partner("須崎市", "高知県", "須崎市", None), *second.partners]
+    year.adoptions.insert(1, Adoption(year.fiscal_year, "架空町", "北海道", "架空町", None, first.category, "新しい団体"))
+    year.adoptions.append(year.adoptions.pop(0))  # the page lists a body elsewhere: identity, not position
+    edited.categories = [Category(edited.categories[0].name, "定義の変更"), *edited.categories[1:],
+                         Category("新類型", "新しい類型")]
+    smaller = copy.deepcopy(edited)
+    smaller.years.pop()
+    smaller.years[0].adoptions.pop()
+    smaller.categories.pop(0)
+    pages = [table, parse_model_projects(fixture_text("model_projects_form_only.html")),
+             parse_model_projects(fixture_text("model_projects_dl.html")), edited, smaller, edited, table]
+    state = store.StoredState(conn)
+    for page in pages:
+        run_id = store.start_run(conn)
+        with store.transaction(conn):
+            apply_parsed(conn, source, page, run_id, state)
+        assert state.model_projects() == store.load_model_projects(conn)
+        # Another run reading the state afresh finds nothing to do: the page is stored, in content.
+        with store.transaction(conn):
+            assert apply_parsed(conn, source, page, run_id) == []
     conn.close()

@@ -1,0 +1,117 @@
+"""A database of schema 1 (304 rows stored as full copies of the previous snapshots row) is
+migrated in place by ``db.schema.connect``: compact 304 rows pointing at their body (``same_as``)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from db import schema
+from pipeline.cli import cli
+from pipeline.demo import run_demo
+
+V1_SNAPSHOTS = """CREATE TABLE snapshots (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    http_status INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    encoding TEXT
+)"""
+V1_COLUMNS = "id, run_id, source, url, fetched_at, http_status, etag, last_modified, sha256, size, path, encoding"
+
+
+@pytest.fixture(scope="module")
+def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("pristine") / "demo"
+    run_demo(directory, echo=lambda line: None)
+    return directory
+
+
+def downgrade(db: Path, *, point_state_at_304: bool = False) -> None:
+    """Rewrite a current database as schema 1 wrote it: each 304 row a copy of its body row."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    conn.execute("BEGIN")
+    conn.execute("ALTER TABLE snapshots RENAME TO snapshots_v2")
+    conn.execute(V1_SNAPSHOTS)
+    conn.execute(f"""INSERT INTO snapshots({V1_COLUMNS})
+        SELECT s.id, s.run_id, s.source, coalesce(s.url, b.url), s.fetched_at, s.http_status,
+               coalesce(s.etag, b.etag), coalesce(s.last_modified, b.last_modified),
+               coalesce(s.sha256, b.sha256), coalesce(s.size, b.size), coalesce(s.path, b.path),
+               coalesce(s.encoding, b.encoding)
+        FROM snapshots_v2 s LEFT JOIN snapshots_v2 b ON b.id = s.same_as""")
+    conn.execute("DROP TABLE snapshots_v2")
+    conn.execute("CREATE INDEX snapshots_source_id ON snapshots(source, id)")
+    if point_state_at_304:  # schema 1 pointed the source's state at its last row, a 304 or not
+        conn.execute("UPDATE source_state SET last_snapshot_id = (SELECT max(id) FROM snapshots)")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_connect_migrates_a_schema_1_database(pristine_demo: Path, tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    shutil.copytree(pristine_demo, directory)
+    db = directory / "kankei.db"
+    expected = rows(db, "SELECT * FROM snapshots ORDER BY id")
+    columns = rows(db, "SELECT name FROM pragma_table_info('snapshots')")
+    # A 304 after the last body too, so that the state points at a 304 row, as schema 1 did.
+    conn = schema.connect(db)
+    conn.execute("INSERT INTO runs(id, started_at, finished_at, status, summary) "
+                 "VALUES (5, '2026-01-05T00:00:00Z', '2026-01-05T00:00:01Z', 'ok', '{}')")
+    conn.execute("INSERT INTO snapshots(id, run_id, source, fetched_at, http_status, same_as, etag) "
+                 "VALUES (5, 5, 'model-projects', '2026-01-05T00:00:00Z', 304, 4, '\"new\"')")
+    conn.close()
+    expected.append((5, 5, "model-projects", None, "2026-01-05T00:00:00Z", 304, 4, '"new"') + (None,) * 5)
+    downgrade(db, point_state_at_304=True)
+    assert rows(db, "SELECT http_status, sha256 IS NOT NULL, last_snapshot_id FROM snapshots, source_state "
+                    "WHERE snapshots.id = 5") == [(304, 1, 5)]
+
+    schema.connect(db).close()
+
+    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(schema.SCHEMA_VERSION),)]
+    assert rows(db, "SELECT name FROM pragma_table_info('snapshots')") == columns
+    assert rows(db, "SELECT * FROM snapshots ORDER BY id") == expected  # the ETag only the 304 sent is kept
+    assert rows(db, "SELECT last_snapshot_id FROM source_state") == [(4,)]  # the body, not the 304
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)] and rows(db, "PRAGMA foreign_key_check") == []
+    assert len(rows(db, "SELECT * FROM changes_detail WHERE snapshot_sha256 IS NOT NULL")) == \
+        len(rows(db, "SELECT * FROM changes"))
+    schema.connect(db).close()  # a second open changes nothing
+    assert rows(db, "SELECT * FROM snapshots ORDER BY id") == expected
+
+
+def test_rebuild_of_a_schema_1_database(pristine_demo: Path, tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    shutil.copytree(pristine_demo, directory)
+    db = directory / "kankei.db"
+    expected = rows(db, "SELECT * FROM snapshots ORDER BY id")
+    downgrade(db)
+    config = directory / "config.toml"
+    config.write_text('[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n\n[http]\n'
+                      'user_agent = "kankei-test/0.1 (+tests)"\nallowed_hosts = ["127.0.0.1"]\n\n'
+                      '[[sources]]\nname = "model-projects"\nurl = "http://127.0.0.1/x.html"\n'
+                      'parser = "model_projects"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["rebuild", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "Identical to the previous database, table by table." in result.output
+    assert rows(db, "SELECT * FROM snapshots ORDER BY id") == expected
