@@ -27,6 +27,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pipeline.cli import cli
+from tests.helpers import write_config
 from tests.http_server import LoopbackServer, RecordedRequest, Reply, unused_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,29 +72,7 @@ class Site:
         return self.tmp / "data" / "kankei.db"
 
     def write_config(self, url: str | None = None) -> Path:
-        self.config.write_text(
-            f"""
-[storage]
-database = "data/kankei.db"
-snapshots = "snapshots"
-
-[http]
-user_agent = "kankei-faults/0.1 (+tests)"
-timeout = 1
-retries = 1
-min_interval = 0
-max_bytes = {MAX_BYTES}
-allowed_hosts = ["127.0.0.1"]
-respect_robots = true
-
-[[sources]]
-name = "{SOURCE}"
-url = "{url or self.url}"
-parser = "model_projects"
-""",
-            encoding="utf-8",
-        )
-        return self.config
+        return write_config(self.tmp, url or self.url, timeout=1, retries=1, max_bytes=MAX_BYTES)
 
     def run(self, url: str | None = None) -> Result:
         self.write_config(url)
