@@ -184,6 +184,8 @@ def _parse_section(section: _Section, warnings: list[str]) -> tuple[FiscalYear, 
 def _find_table_header(folded: list[str]) -> int | None:
     """Index just past the 採択団体 / 事業概要 header, or None."""
     for i, line in enumerate(folded):
+        if not line.startswith("採択団体"):
+            continue
         if TABLE_HEADER_ONE_LINE.match(line):
             return i + 1
         if line == "採択団体" and i + 1 < len(folded) and folded[i + 1] == "事業概要":
@@ -329,19 +331,28 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
 
 def _parse_body_line(line: str, section: _Section) -> list[Adoption] | None:
     """Parse '新潟県村上市、新潟県燕市' or '北海道(釧路市、北見市)、岩手県(宮古市)'; None if not a body list."""
+    parsed = _parse_items(line)
+    if parsed is None:
+        return None
+    year = section.fiscal_year
+    return [Adoption(year, lead, pref, rest, code, None, None, list(members))
+            for lead, pref, rest, code, members in parsed]
+
+
+@lru_cache(maxsize=1024)
+def _parse_items(line: str) -> tuple[tuple[str, str, str, str | None, tuple[Partner, ...]], ...] | None:
     if "。" in line:  # prose, not a list of bodies
         return None
     items = _split_top_level(line)
     if items is None:
         return None
-    bodies = []
+    parsed = []
     for item in items:
-        parsed = _parse_item(item)
-        if parsed is None:
+        one = _parse_item(item)
+        if one is None:
             return None
-        lead, pref, rest, code, members = parsed
-        bodies.append(Adoption(section.fiscal_year, lead, pref, rest, code, None, None, list(members)))
-    return bodies
+        parsed.append(one)
+    return tuple(parsed)
 
 
 @lru_cache(maxsize=4096)
