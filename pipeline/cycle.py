@@ -139,14 +139,12 @@ def _robots_cache(conn: sqlite3.Connection) -> dict[str, Any]:
 def use_robots_cache(conn: sqlite3.Connection, fetcher: Fetcher) -> None:
     """Give the fetcher the robots.txt files earlier runs fetched (it ignores those over 24 hours old),
     so an unchanged cycle is one conditional request per page."""
-    use = getattr(fetcher, "use_robots_cache", None)
-    if use is not None:
-        use(_robots_cache(conn))
+    fetcher.use_robots_cache(_robots_cache(conn))
 
 
 def save_robots_cache(conn: sqlite3.Connection, fetcher: Fetcher) -> None:
     """Keep the robots.txt files this run fetched for the next runs (written only when one was fetched)."""
-    fresh = getattr(fetcher, "robots_cache", dict)()
+    fresh = fetcher.robots_cache()
     if not fresh:
         return
     with store.transaction(conn):

@@ -107,10 +107,8 @@ def compare_years(old: ModelProjectsPage, new: ModelProjectsPage) -> list[YearCo
             oa = old_by_id.pop(na.identity, None)
             if oa is None:
                 entries.append((None, na, []))
-            elif oa != na:  # equal adoptions (most, in most runs) are decided at once
-                fields = adoption_differences(oa, na)
-                if fields:
-                    entries.append((oa, na, fields))
+            elif fields := adoption_differences(oa, na):
+                entries.append((oa, na, fields))
         out.append(YearComparison(fy, oy, ny, entries, list(old_by_id.values())))
     return out
 

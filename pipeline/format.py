@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-
 from .diff import Change
+from .report import compact_diff
 
 SYMBOLS = {
     "year_added": "+",
@@ -49,30 +48,7 @@ def change_line(c: Change) -> str:
     return f"{symbol} {where}{c.name}: {c.field}: {shorten(c.old_value)} → {shorten(c.new_value)}"
 
 
-def inline_diff(old: str, new: str, context: int = 12, width: int = 100) -> str:
-    """A character-level diff with a little context: '…収穫体験[+・加工体験+]などの…'.
-
-    Japanese has no spaces between words, so the diff works on characters.
-    """
-    old1, new1 = " ".join(old.split()), " ".join(new.split())
-    matcher = difflib.SequenceMatcher(None, old1, new1, autojunk=False)
-    pieces: list[str] = []
-    opcodes = matcher.get_opcodes()
-    for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
-        if tag == "equal":
-            text = old1[i1:i2]
-            first, last = n == 0, n == len(opcodes) - 1
-            if len(text) > 2 * context and not (first or last):
-                text = text[:context] + "…" + text[-context:]
-            elif first and len(text) > context:
-                text = "…" + text[-context:]
-            elif last and len(text) > context:
-                text = text[:context] + "…"
-            pieces.append(text)
-        else:
-            if i2 > i1:
-                pieces.append(f"[-{old1[i1:i2]}-]")
-            if j2 > j1:
-                pieces.append(f"[+{new1[j1:j2]}+]")
-    line = "".join(pieces)
+def inline_diff(old: str, new: str, width: int = 100) -> str:
+    """The report's character-level diff on one line: '…収穫体験{+・加工体験+}などの…'."""
+    line = compact_diff(old, new)
     return line if len(line) <= width else line[: width - 1] + "…"

@@ -73,6 +73,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import pathname2url
 
+from db.store import utcnow
 from scraper.errors import KankeiError
 
 REPORT_VERSION = 1
@@ -170,10 +171,6 @@ class ReportData:
     @property
     def change_count(self) -> int:
         return sum(len(r.changes) for r in self.runs)
-
-
-def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def database_id(conn: sqlite3.Connection) -> str:

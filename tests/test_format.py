@@ -10,7 +10,7 @@ def test_inline_diff_marks_the_characters_that_changed() -> None:
     old = "地域農業ファンづくり→収穫体験などの体験型レクリエーションツアーの実施→農村滞在交流活動など"
     new = old.replace("収穫体験などの", "収穫体験・加工体験などの")
     line = inline_diff(old, new)
-    assert "[+" in line and "加工" in line and "[-" not in line
+    assert "{+・加工体験+}" in line and "[-" not in line
     assert len(line) < len(new)
 
 

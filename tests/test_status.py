@@ -61,7 +61,7 @@ def test_status_shows_runs_failures_and_the_last_change(tmp_path: Path) -> None:
     assert "  last successful fetch: " in out and "(run 2)" in out
     assert "  consecutive failures: 2\n" in out
     assert "  last error: " in out and "404" in out
-    assert f"  last change: " in out and f"run 2: {last_change[1]}" in out and last_change[2] in out
+    assert "  last change: " in out and f"run 2: {last_change[1]}" in out and last_change[2] in out
     assert "next scheduled run: " in out and "+ up to 60 s jitter" in out and "Asia/Tokyo" in out
 
     code, out = invoke(config, "status", "--json")
