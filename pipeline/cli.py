@@ -226,7 +226,7 @@ def demo(directory: Path) -> None:
     click.echo(f"\nDatabase: {db}  ({sum(len(r.changes) for r in results)} changes in {len(results)} runs)")
     conf = directory / "config.toml"
     click.echo(f"Explore it in Datasette:  uv run kankei --config {conf} serve")
-    click.echo(f"Read the change report:   uv run kankei --config {conf} report --format html -o report.html")
+    click.echo(f"Read the change report:   uv run kankei --config {conf} report --since 7d --format html -o report.html")
     click.echo(f"Or query it directly:     sqlite3 {db} 'SELECT kind, fiscal_year, name, field FROM changes WHERE run_id > 1'")
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED)
 
