@@ -42,6 +42,11 @@ def prefectures() -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
+def prefecture_set() -> frozenset[str]:
+    """The 47 prefecture names as a set."""
+    return _prefix_index()[0]
+
+
 def provenance() -> dict[str, str]:
     """Where the code table came from and its as-of date."""
     return json.loads((DATA_DIR / "lg_codes.json").read_text(encoding="utf-8"))

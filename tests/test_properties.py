@@ -368,3 +368,18 @@ def test_form_only_changes_combined(fixture: str, data: st.DataObject) -> None:
     parsed = parse_model_projects(html)
     assert canonical(parsed) == canonical(original)
     assert diff_model_projects(original, parsed) == []
+
+
+LINE_CHARS = st.sampled_from(list("ab (1)北海道、。：（）１Ａｶﾞ～\u2212\u2010\u2011ヿ仿\uffe0😀"))
+
+
+@settings(PROFILE, max_examples=400)
+@given(st.lists(st.text(LINE_CHARS, min_size=1, max_size=8), max_size=12))
+def test_page_wide_folding_matches_folding_each_line(lines: list[str]) -> None:
+    """The parser finds the lines to width-fold by one byte search of the whole page
+    (UTF-16, or UTF-32 when a character lies beyond U+FFFF): it folds exactly what
+    folding every line would."""
+    from scraper.parsers.model_projects import _fold_line, _fold_lines
+
+    lines = [" ".join(line.split()) or "x" for line in lines]
+    assert _fold_lines(lines) == [_fold_line(line) for line in lines]

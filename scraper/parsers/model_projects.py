@@ -78,6 +78,46 @@ def _fold_line(line: str) -> str:
     return folded if folded is line else fold(folded)
 
 
+def _fold_lines(lines: list[str]) -> list[str]:
+    """The lines width-folded. One scan of the whole text finds the few lines that need it.
+
+    The lines are as :func:`html_lines` gives them: whitespace is already collapsed to
+    single spaces, so the characters :func:`fold_width` changes are the full-width and
+    half-width forms (U+FF01–U+FF9F) and the three dashes. The forms are found by one
+    byte search of the UTF-16 text (their high byte is 0xFF; UTF-32 if the page has
+    characters beyond U+FFFF), several times faster than a regular expression over the
+    text; the dashes by ``str.find``.
+    """
+    joined = "\n".join(lines)
+    hits: list[int] = []  # character offsets, a few per page
+    wide, unit = joined.encode("utf-16-be"), 2
+    if len(wide) != 2 * len(joined):  # characters beyond U+FFFF: one unit per character
+        wide, unit = joined.encode("utf-32-be"), 4
+    at = wide.find(b"\xff")
+    while at != -1:
+        if at % unit == unit - 2:  # the byte above the lowest: U+FFxx
+            hits.append(at // unit)
+        at = wide.find(b"\xff", at + 1)
+    for dash in _DASHES:
+        at = joined.find(dash)
+        while at != -1:
+            hits.append(at)
+            at = joined.find(dash, at + 1)
+    if not hits:
+        return lines
+    folded = list(lines)
+    line, counted_to = 0, 0
+    for at in sorted(hits):
+        line += joined.count("\n", counted_to, at)
+        counted_to = at
+        if folded[line] is lines[line]:
+            folded[line] = _fold_line(lines[line])
+    return folded
+
+
+_DASHES = ("\u2212", "\u2010", "\u2011")  # the dashes fold_width folds (normalize._MINUS)
+
+
 def gregorian_year(era: str, num: str) -> int:
     """令和2 → 2020, 令和元 → 2019, 平成30 → 2018 (num already width-folded)."""
     n = 1 if num == "元" else int(num)
@@ -91,6 +131,7 @@ class _Section:
     stated_total: int
     raw: list[str]
     folded: list[str]
+    heads: dict[int, re.Match[str]]  # line index → its type heading (N団体)
 
 
 @dataclass
@@ -110,7 +151,7 @@ def parse_model_projects(html: str) -> ModelProjectsPage:
 
 
 def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
-    folded = [_fold_line(line) for line in raw_lines]
+    folded = _fold_lines(raw_lines)
     sections = _split_sections(raw_lines, folded)
     if not sections:
         raise ParseError(
@@ -142,10 +183,15 @@ def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
 
 def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
     starts: list[tuple[int, re.Match[str]]] = []
-    for i, line in enumerate(folded):
+    heads: dict[int, re.Match[str]] = {}
+    ends = ("団体", "団体)")  # as both kinds of heading do
+    for i in [i for i, line in enumerate(folded) if line.endswith(ends)]:
+        line = folded[i]
         m = YEAR_HEADING.match(line) if "年度" in line else None
         if m:
             starts.append((i, m))
+        elif m := TYPE_HEADING.match(line):
+            heads[i] = m
     sections = []
     for n, (i, m) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(folded)
@@ -157,6 +203,7 @@ def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
                 stated_total=int(m["total"]),
                 raw=raw[i + 1 : end],
                 folded=folded[i + 1 : end],
+                heads={j - i - 1: h for j, h in heads.items() if i < j < end},
             )
         )
     return sections
@@ -168,7 +215,7 @@ def _parse_section(section: _Section, warnings: list[str]) -> tuple[FiscalYear, 
     if header_end is not None:
         year.adoptions = _parse_table(section, header_end, warnings)
         return year, []
-    if any(_type_heading(line) for line in section.folded):
+    if section.heads:
         return _parse_lists(section, year, warnings)
     if not any(section.folded):
         return year, []
@@ -195,6 +242,7 @@ def _find_table_header(folded: list[str]) -> int | None:
 
 def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Adoption]:
     name_pref, pref_only = _name_pref_patterns()
+    prefectures = lgcode.prefecture_set()
     folded, raw = section.folded, section.raw
     rows: list[tuple[str, str, str | None, list[str]]] = []  # name, pref, partners, summary lines
     before_first: list[int] = []  # lines between the header and the first body
@@ -212,14 +260,19 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
                 continue
         elif first == "(" and i > start:
             # '(北海道)' under a name line: the name line began a new body
-            m = pref_only.match(line)
+            pref = line[1:-1].strip()
+            if line[-1] == ")" and pref in prefectures:
+                partners = None
+            else:
+                m = pref_only.match(line)
+                pref, partners = (m["pref"], m["partners"]) if m else (None, None)
             name_line = folded[i - 1]
-            if m and len(name_line) <= 20 and SHORT_NAME.match(name_line):
+            if pref is not None and len(name_line) <= 20 and SHORT_NAME.match(name_line):
                 if rows and rows[-1][3] and rows[-1][3][-1] is raw[i - 1]:
                     rows[-1][3].pop()
                 elif before_first and before_first[-1] == i - 1:
                     before_first.pop()
-                rows.append((name_line, m["pref"], m["partners"], []))
+                rows.append((name_line, pref, partners, []))
                 continue
         if line[-1] in ")】" and "(" in line:
             m = name_pref.match(line)
@@ -239,28 +292,18 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
         if place.prefecture != pref:
             raise ParseError(f"{section.label}: {name} is written with prefecture {place.prefecture} but listed under ({pref})")
         adoptions.append(
-            Adoption(
-                fiscal_year=section.fiscal_year,
-                name=name,
-                prefecture=place.prefecture,
-                municipality=place.municipality,
-                lg_code=place.lg_code,
-                category=None,
-                summary="\n".join(summary) if summary else None,
-                partners=list(_partners(partners, place.prefecture)) if partners else [],
+            Adoption(  # fiscal_year, name, prefecture, municipality, lg_code, category, summary, partners
+                section.fiscal_year, name, pref, place.municipality, place.lg_code, None,
+                "\n".join(summary) if summary else None,
+                list(_partners(partners, pref)) if partners else [],
             )
         )
-        _warn_unknown(place.lg_code, name, section.label, warnings)
+        if place.lg_code is None:
+            _warn_unknown(None, name, section.label, warnings)
     return adoptions
 
 
 # --- list years --------------------------------------------------------------------
-
-
-def _type_heading(line: str) -> re.Match[str] | None:
-    if YEAR_HEADING.match(line):
-        return None
-    return TYPE_HEADING.match(line)
 
 
 def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
@@ -272,10 +315,10 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
     i = 0
     n = len(folded)
     definitions_from: int | None = None
-    heads = [_type_heading(line) for line in folded] + [None]
+    heads = section.heads
     while i < n:
         line = folded[i]
-        m = heads[i]
+        m = heads.get(i)
         if m:
             heading = _Heading(
                 type=m["type"].strip(),
@@ -283,7 +326,7 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
                 overlap_label=m["olabel"],
                 overlap_count=int(m["ocount"]) if m["ocount"] else None,
             )
-            nm = heads[i + 1]
+            nm = heads.get(i + 1)
             if nm and compare_key(nm["type"]).startswith(compare_key(heading.type)):
                 heading.is_group = True
                 group = heading
@@ -298,7 +341,7 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
                 current = heading
             i += 1
             continue
-        if CONSORTIUM_MARKER.match(line) or YEAR_LIST_TITLE.search(line):
+        if (line[0] == "[" and CONSORTIUM_MARKER.match(line)) or (line[-1] == "覧" and YEAR_LIST_TITLE.search(line)):
             i += 1
             continue
         bodies = _parse_body_line(line, section)
@@ -308,7 +351,7 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
             current.bodies.extend(bodies)
             i += 1
             continue
-        nm = heads[i + 1]
+        nm = heads.get(i + 1)
         if nm and compare_key(nm["type"]).startswith(compare_key(line)):
             # a group heading without a count, e.g. 'パターン(1)'
             group = _Heading(type=line, count=None, is_group=True)
