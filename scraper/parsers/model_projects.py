@@ -124,7 +124,7 @@ def gregorian_year(era: str, num: str) -> int:
     return ERAS[era] + n
 
 
-@dataclass
+@dataclass(slots=True)
 class _Section:
     fiscal_year: int
     label: str
@@ -134,7 +134,7 @@ class _Section:
     heads: dict[int, re.Match[str]]  # line index → its type heading (N団体)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Heading:
     type: str
     count: int | None
@@ -244,19 +244,24 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
     name_pref, pref_only = _name_pref_patterns()
     prefectures = lgcode.prefecture_set()
     folded, raw = section.folded, section.raw
-    rows: list[tuple[str, str, str | None, list[str]]] = []  # name, pref, partners, summary lines
-    before_first: list[int] = []  # lines between the header and the first body
-    for i in range(start, len(folded)):
+    # Only a line that opens with ( or 【 or closes with ) or 】 can be a body's name, prefecture or
+    # partners line (or the legend that ends the table); every other line is 事業概要 text, taken
+    # below as slices between the bodies.
+    candidates = [i for i in range(start, len(folded)) if folded[i][0] in "(【" or folded[i][-1] in ")】"]
+    bodies: list[list] = []  # [name, pref, partners, first summary line, end of summary, first line]
+    end = len(folded)
+    for i in candidates:
         line = folded[i]
         first = line[0]
         if first == "【":
             if LEGEND.match(line):
+                end = i
                 break
             pm = PARTNERS_LINE.match(line)
-            if pm and rows and not rows[-1][3]:
-                name, pref, partners, summary = rows[-1]
-                joined = pm["partners"] if partners is None else f"{partners}、{pm['partners']}"
-                rows[-1] = (name, pref, joined, summary)
+            if pm and bodies and bodies[-1][3] == i:  # right under the body's name: its partners
+                body = bodies[-1]
+                body[2] = pm["partners"] if body[2] is None else f"{body[2]}、{pm['partners']}"
+                body[3] = i + 1
                 continue
         elif first == "(" and i > start:
             # '(北海道)' under a name line: the name line began a new body
@@ -268,23 +273,22 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
                 pref, partners = (m["pref"], m["partners"]) if m else (None, None)
             name_line = folded[i - 1]
             if pref is not None and len(name_line) <= 20 and SHORT_NAME.match(name_line):
-                if rows and rows[-1][3] and rows[-1][3][-1] is raw[i - 1]:
-                    rows[-1][3].pop()
-                elif before_first and before_first[-1] == i - 1:
-                    before_first.pop()
-                rows.append((name_line, pref, partners, []))
+                if bodies:
+                    bodies[-1][4] = i - 1
+                bodies.append([name_line, pref, partners, i + 1, None, i - 1])
                 continue
         if line[-1] in ")】" and "(" in line:
             m = name_pref.match(line)
             if m:
-                rows.append((m["name"], m["pref"], m["partners"], []))
+                if bodies:
+                    bodies[-1][4] = i
+                bodies.append([m["name"], m["pref"], m["partners"], i + 1, None, i])
                 continue
-        if rows:
-            rows[-1][3].append(raw[i])
-        else:
-            before_first.append(i)
-    for i in before_first:
+    if bodies:
+        bodies[-1][4] = end
+    for i in range(start, bodies[0][5] if bodies else end):
         warnings.append(f"{section.label}: ignored a line before the first body: {folded[i][:40]}")
+    rows = [(name, pref, partners, raw[s:e]) for name, pref, partners, s, e, _ in bodies]
     adoptions = []
     for name, pref, partners, summary in rows:
         place = lgcode.resolve(name, default_prefecture=pref)
@@ -304,7 +308,6 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
 
 
 # --- list years --------------------------------------------------------------------
-
 
 def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
     folded, raw = section.folded, section.raw
@@ -344,7 +347,7 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
         if (line[0] == "[" and CONSORTIUM_MARKER.match(line)) or (line[-1] == "覧" and YEAR_LIST_TITLE.search(line)):
             i += 1
             continue
-        bodies = _parse_body_line(line, section)
+        bodies = _parse_body_line(line, section, current.type if current is not None else None)
         if bodies is not None:
             if current is None:
                 raise ParseError(f"{section.label} (FY{section.fiscal_year}): bodies listed before any type heading: {line[:40]}")
@@ -372,13 +375,13 @@ def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tu
     return year, categories
 
 
-def _parse_body_line(line: str, section: _Section) -> list[Adoption] | None:
+def _parse_body_line(line: str, section: _Section, category: str | None) -> list[Adoption] | None:
     """Parse '新潟県村上市、新潟県燕市' or '北海道(釧路市、北見市)、岩手県(宮古市)'; None if not a body list."""
     parsed = _parse_items(line)
     if parsed is None:
         return None
     year = section.fiscal_year
-    return [Adoption(year, lead, pref, rest, code, None, None, list(members))
+    return [Adoption(year, lead, pref, rest, code, category, None, list(members))
             for lead, pref, rest, code, members in parsed]
 
 
@@ -463,13 +466,9 @@ def _validate_headings(section: _Section, headings: list[_Heading], groups: list
 def _merge_bodies(section: _Section, headings: list[_Heading], warnings: list[str]) -> list[Adoption]:
     merged: dict[tuple[str, str], Adoption] = {}  # one year: (prefecture, municipality) identifies
     for h in headings:
-        category = h.type
-        for body in h.bodies:
-            body.category = category
-            key = (body.prefecture, body.municipality)
-            known = merged.get(key)
-            if known is None:
-                merged[key] = body
+        for body in h.bodies:  # each already carries its heading's type as category
+            known = merged.setdefault((body.prefecture, body.municipality), body)
+            if known is body:
                 if body.lg_code is None:
                     _warn_unknown(None, body.name, section.label, warnings)
             else:
