@@ -31,9 +31,11 @@ _BREAK = "\ue000"
 _ZERO_WIDTH = "\u200b"
 
 # Flattening in libxslt (C): skipped elements and comments vanish, every block element
-# is framed by break marks, text is copied. About a tenth of the time of a Python walk.
+# is framed by break marks, text is copied into one result element. About a tenth of the
+# time of a Python walk.
 _FLATTEN_XSL = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
-<xsl:output method="text" encoding="UTF-8"/>
+<xsl:output method="xml" encoding="UTF-8"/>
+<xsl:template match="/"><r><xsl:apply-templates/></r></xsl:template>
 <xsl:template match="{"|".join(sorted(SKIP_TAGS))}|comment()|processing-instruction()"/>
 <xsl:template match="{"|".join(sorted(BLOCK_TAGS - SKIP_TAGS))}">&#xE000;<xsl:apply-templates/>&#xE000;</xsl:template>
 </xsl:stylesheet>"""
@@ -44,7 +46,8 @@ def _flatten(root: etree._Element) -> str:
     transform = getattr(_local, "flatten", None)
     if transform is None:
         transform = _local.flatten = etree.XSLT(etree.XML(_FLATTEN_XSL))
-    return bytes(transform(root)).decode("utf-8")  # a quarter faster than str(result)
+    # The text is collected under one result element and read as its .text: no serialising.
+    return transform(root).getroot().text or ""
 
 
 def parse_document(html: str) -> etree._Element:

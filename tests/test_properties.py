@@ -384,3 +384,4 @@ def test_page_wide_folding_matches_folding_each_line(lines: list[str]) -> None:
     lines = [" ".join(line.split()) or "x" for line in lines]
     assert _fold_lines(lines) == [_fold_line(line) for line in lines]
 
+

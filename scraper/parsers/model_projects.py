@@ -26,7 +26,7 @@ from .. import lgcode
 from ..errors import ParseError
 from ..html_lines import html_lines
 from ..model import Adoption, Category, FiscalYear, ModelProjectsPage, Partner
-from ..normalize import compare_key, fold, fold_width
+from ..normalize import clean, compare_key, fold_width
 
 ERAS = {"令和": 2018, "平成": 1988}
 
@@ -75,7 +75,7 @@ def _name_pref_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 def _fold_line(line: str) -> str:
     """:func:`fold` for a line that is already whitespace-clean (as html_lines gives)."""
     folded = fold_width(line)
-    return folded if folded is line else fold(folded)
+    return folded if folded is line else clean(folded)  # fold() = clean(fold_width()); fold_width is idempotent
 
 
 def _fold_lines(lines: list[str]) -> list[str]:
@@ -132,6 +132,7 @@ class _Section:
     raw: list[str]
     folded: list[str]
     heads: dict[int, re.Match[str]]  # line index → its type heading (N団体)
+    header_lines: list[int]  # indices of the lines that begin with 採択団体 (a table header?)
 
 
 @dataclass(slots=True)
@@ -184,9 +185,15 @@ def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
 def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
     starts: list[tuple[int, re.Match[str]]] = []
     heads: dict[int, re.Match[str]] = {}
+    header_lines: list[int] = []
     ends = ("団体", "団体)")  # as both kinds of heading do
-    for i in [i for i, line in enumerate(folded) if line.endswith(ends)]:
+    # One pass over the page picks the lines that can be a heading or a table header.
+    for i in [i for i, line in enumerate(folded) if line.endswith(ends) or line.startswith("採択団体")]:
         line = folded[i]
+        if line.startswith("採択団体"):
+            header_lines.append(i)
+            if not line.endswith(ends):
+                continue
         m = YEAR_HEADING.match(line) if "年度" in line else None
         if m:
             starts.append((i, m))
@@ -204,6 +211,7 @@ def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
                 raw=raw[i + 1 : end],
                 folded=folded[i + 1 : end],
                 heads={j - i - 1: h for j, h in heads.items() if i < j < end},
+                header_lines=[j - i - 1 for j in header_lines if i < j < end],
             )
         )
     return sections
@@ -211,7 +219,7 @@ def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
 
 def _parse_section(section: _Section, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
     year = FiscalYear(section.fiscal_year, section.label, section.stated_total)
-    header_end = _find_table_header(section.folded)
+    header_end = _find_table_header(section.folded, section.header_lines)
     if header_end is not None:
         year.adoptions = _parse_table(section, header_end, warnings)
         return year, []
@@ -228,11 +236,10 @@ def _parse_section(section: _Section, warnings: list[str]) -> tuple[FiscalYear, 
 # --- table years -------------------------------------------------------------------
 
 
-def _find_table_header(folded: list[str]) -> int | None:
-    """Index just past the 採択団体 / 事業概要 header, or None."""
-    for i, line in enumerate(folded):
-        if not line.startswith("採択団体"):
-            continue
+def _find_table_header(folded: list[str], header_lines: list[int]) -> int | None:
+    """Index just past the 採択団体 / 事業概要 header, or None (``header_lines``: the lines beginning with 採択団体)."""
+    for i in header_lines:
+        line = folded[i]
         if TABLE_HEADER_ONE_LINE.match(line):
             return i + 1
         if line == "採択団体" and i + 1 < len(folded) and folded[i + 1] == "事業概要":
@@ -288,17 +295,16 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
         bodies[-1][4] = end
     for i in range(start, bodies[0][5] if bodies else end):
         warnings.append(f"{section.label}: ignored a line before the first body: {folded[i][:40]}")
-    rows = [(name, pref, partners, raw[s:e]) for name, pref, partners, s, e, _ in bodies]
+    year, resolve = section.fiscal_year, lgcode.resolve
     adoptions = []
-    for name, pref, partners, summary in rows:
-        place = lgcode.resolve(name, default_prefecture=pref)
-        assert place is not None  # a default prefecture is always given
+    for name, pref, partners, first, stop, _ in bodies:
+        place = resolve(name, pref)  # a Place: a default prefecture is given
         if place.prefecture != pref:
             raise ParseError(f"{section.label}: {name} is written with prefecture {place.prefecture} but listed under ({pref})")
         adoptions.append(
             Adoption(  # fiscal_year, name, prefecture, municipality, lg_code, category, summary, partners
-                section.fiscal_year, name, pref, place.municipality, place.lg_code, None,
-                "\n".join(summary) if summary else None,
+                year, name, pref, place.municipality, place.lg_code, None,
+                "\n".join(raw[first:stop]) if stop > first else None,
                 list(_partners(partners, pref)) if partners else [],
             )
         )
@@ -479,8 +485,13 @@ def _merge_bodies(section: _Section, headings: list[_Heading], warnings: list[st
 
 def _parse_definitions(raw: list[str], folded: list[str], start: int, type_names: dict[str, str]) -> list[Category]:
     categories = []
+    # A line as long as this cannot be a type's name, even written with a space between every character.
+    longest = 2 * max(map(len, type_names), default=0)
     i = start
     while i < len(folded):
+        if len(folded[i]) >= longest:
+            i += 1
+            continue
         name = type_names.get(compare_key(folded[i]))
         if name is None or i + 1 >= len(folded) or compare_key(folded[i + 1]) in type_names:
             i += 1
@@ -508,8 +519,7 @@ def _partners(text: str, default_prefecture: str) -> tuple[Partner, ...]:
     for name in MEMBER_SPLIT.split(text.strip()):
         if not name:
             continue
-        place = lgcode.resolve(name, default_prefecture=default_prefecture)
-        assert place is not None
+        place = lgcode.resolve(name, default_prefecture)  # a Place: a default prefecture is given
         partners.append(Partner(name=name, prefecture=place.prefecture, municipality=place.municipality, lg_code=place.lg_code))
     return tuple(partners)
 
