@@ -382,6 +382,8 @@ def test_page_wide_folding_matches_folding_each_line(lines: list[str]) -> None:
     from scraper.parsers.model_projects import _fold_line, _fold_lines
 
     lines = [" ".join(line.split()) or "x" for line in lines]
-    assert _fold_lines(lines) == [_fold_line(line) for line in lines]
+    folded, joined = _fold_lines(lines)
+    assert folded == [_fold_line(line) for line in lines]
+    assert joined == "\n".join(lines)
 
 

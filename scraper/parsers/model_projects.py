@@ -78,8 +78,9 @@ def _fold_line(line: str) -> str:
     return folded if folded is line else clean(folded)  # fold() = clean(fold_width()); fold_width is idempotent
 
 
-def _fold_lines(lines: list[str]) -> list[str]:
-    """The lines width-folded. One scan of the whole text finds the few lines that need it.
+def _fold_lines(lines: list[str]) -> tuple[list[str], str]:
+    """The lines width-folded, and the lines as given joined with newlines. One scan of the
+    whole text finds the few lines that need folding.
 
     The lines are as :func:`html_lines` gives them: whitespace is already collapsed to
     single spaces, so the characters :func:`fold_width` changes are the full-width and
@@ -104,7 +105,7 @@ def _fold_lines(lines: list[str]) -> list[str]:
             hits.append(at)
             at = joined.find(dash, at + 1)
     if not hits:
-        return lines
+        return lines, joined
     folded = list(lines)
     line, counted_to = 0, 0
     for at in sorted(hits):
@@ -112,7 +113,32 @@ def _fold_lines(lines: list[str]) -> list[str]:
         counted_to = at
         if folded[line] is lines[line]:
             folded[line] = _fold_line(lines[line])
-    return folded
+    return folded, joined
+
+
+def _candidate_lines(joined: str) -> list[int]:
+    """Indices of the lines (of the newline-joined text) that end in 団体 or 団体), as year and
+    type headings do, or begin with 採択団体, as a table header does: found by str.find, in
+    the text before width folding (so also 団体）)."""
+    hits = []
+    for needle in ("団体\n", "団体)\n", "団体）\n", "\n採択団体"):
+        at = joined.find(needle)
+        while at != -1:
+            hits.append(at + 1 if needle[0] == "\n" else at)  # an offset inside the line
+            at = joined.find(needle, at + 1)
+    if joined.endswith(("団体", "団体)", "団体）")):
+        hits.append(len(joined) - 1)
+    if joined.startswith("採択団体"):
+        hits.append(0)
+    hits.sort()
+    found: list[int] = []
+    line, counted_to = 0, 0
+    for at in hits:
+        line += joined.count("\n", counted_to, at)
+        counted_to = at
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
 
 
 _DASHES = ("\u2212", "\u2010", "\u2011")  # the dashes fold_width folds (normalize._MINUS)
@@ -152,8 +178,8 @@ def parse_model_projects(html: str) -> ModelProjectsPage:
 
 
 def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
-    folded = _fold_lines(raw_lines)
-    sections = _split_sections(raw_lines, folded)
+    folded, joined = _fold_lines(raw_lines)
+    sections = _split_sections(raw_lines, folded, joined)
     if not sections:
         raise ParseError(
             "no fiscal-year heading (…年度モデル事業採択団体(全N団体)) found: "
@@ -182,18 +208,17 @@ def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
     return ModelProjectsPage(years=ordered, categories=list(categories.values()), warnings=warnings)
 
 
-def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
+def _split_sections(raw: list[str], folded: list[str], joined: str) -> list[_Section]:
     starts: list[tuple[int, re.Match[str]]] = []
     heads: dict[int, re.Match[str]] = {}
     header_lines: list[int] = []
     ends = ("団体", "団体)")  # as both kinds of heading do
-    # One pass over the page picks the lines that can be a heading or a table header.
-    for i in [i for i, line in enumerate(folded) if line.endswith(ends) or line.startswith("採択団体")]:
+    for i in _candidate_lines(joined):
         line = folded[i]
         if line.startswith("採択団体"):
             header_lines.append(i)
-            if not line.endswith(ends):
-                continue
+        if not line.endswith(ends):
+            continue
         m = YEAR_HEADING.match(line) if "年度" in line else None
         if m:
             starts.append((i, m))
