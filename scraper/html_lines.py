@@ -2,8 +2,8 @@
 
 Parsers in kankei key on a page's textual structure, not on its markup: every
 block-level element, table cell, list item and ``<br>`` ends a line, inline
-elements (``<span>``, ``<font>``, ``<a>``…) do not, and scripts, styles and comments
-are dropped. A table layout, a ``<dl>``/``<div>`` layout and an old nested-table
+elements (``<span>``, ``<font>``, ``<a>``…) do not, and scripts, styles, comments
+and the window's ``<title>`` are dropped. A table layout, a ``<dl>``/``<div>`` layout and an old nested-table
 page with ``<br>`` line breaks all give the same lines for the same content.
 """
 
@@ -19,9 +19,10 @@ from lxml import etree
 BLOCK_TAGS = frozenset(
     """address article aside blockquote body br caption center dd details dialog dir div dl dt
     fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html legend li
-    main menu nav noscript ol p pre section summary table tbody td tfoot th thead title tr ul""".split()
+    main menu nav noscript ol p pre section summary table tbody td tfoot th thead tr ul""".split()
 )
-SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg"})
+# <title> is the window's title, not the page's text (and a <head> holds nothing else with text).
+SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg", "title"})
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
@@ -92,9 +93,10 @@ def element_lines(root: etree._Element) -> list[str]:
 
 
 def html_lines(html: str) -> list[str]:
-    """The visible lines of an HTML document's ``<body>``."""
-    root = parse_document(html)
-    head = root.find("head")
-    if head is not None:
-        root.remove(head)
-    return element_lines(root)
+    """The visible lines of an HTML document.
+
+    The ``<head>`` gives none (its title is skipped, its other elements have no text),
+    but it is not dropped: libxml2 leaves body content inside an unclosed ``<head>`` when
+    an element it does not know (such as ``<main>``) comes first, and that text counts.
+    """
+    return element_lines(parse_document(html))

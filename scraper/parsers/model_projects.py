@@ -85,18 +85,18 @@ def _fold_lines(lines: list[str]) -> tuple[list[str], str]:
     The lines are as :func:`html_lines` gives them: whitespace is already collapsed to
     single spaces, so the characters :func:`fold_width` changes are the full-width and
     half-width forms (U+FF01–U+FF9F) and the three dashes. The forms are found by one
-    byte search of the UTF-16 text (their high byte is 0xFF; UTF-32 if the page has
-    characters beyond U+FFFF), several times faster than a regular expression over the
-    text; the dashes by ``str.find``.
+    byte search of the text in UTF-16LE (a copy of the string's own memory; UTF-32LE if
+    it has characters beyond U+FFFF), where their high byte is 0xFF: several times faster
+    than a regular expression over the text; the dashes by ``str.find``.
     """
     joined = "\n".join(lines)
     hits: list[int] = []  # character offsets, a few per page
-    wide, unit = joined.encode("utf-16-be"), 2
+    wide, unit = joined.encode("utf-16-le"), 2
     if len(wide) != 2 * len(joined):  # characters beyond U+FFFF: one unit per character
-        wide, unit = joined.encode("utf-32-be"), 4
+        wide, unit = joined.encode("utf-32-le"), 4
     at = wide.find(b"\xff")
     while at != -1:
-        if at % unit == unit - 2:  # the byte above the lowest: U+FFxx
+        if at % unit == 1:  # the second byte of a character: U+FFxx
             hits.append(at // unit)
         at = wide.find(b"\xff", at + 1)
     for dash in _DASHES:
@@ -107,8 +107,13 @@ def _fold_lines(lines: list[str]) -> tuple[list[str], str]:
     if not hits:
         return lines, joined
     folded = list(lines)
-    line, counted_to = 0, 0
-    for at in sorted(hits):
+    hits.sort()
+    # The line of the first hit, counting newlines from the nearer end; then onwards.
+    if hits[0] > len(joined) // 2:
+        line, counted_to = len(lines) - 1 - joined.count("\n", hits[0]), hits[0]
+    else:
+        line, counted_to = 0, 0
+    for at in hits:
         line += joined.count("\n", counted_to, at)
         counted_to = at
         if folded[line] is lines[line]:
@@ -172,9 +177,68 @@ class _Heading:
     is_group: bool = False
 
 
-def parse_model_projects(html: str) -> ModelProjectsPage:
-    """Parse the model-project page's decoded HTML into fiscal years and categories."""
+def parse_model_projects(html: str, *, skip_preamble: bool = True) -> ModelProjectsPage:
+    """Parse the model-project page's decoded HTML into fiscal years and categories.
+
+    The page's header, navigation and introduction, before the block that holds the
+    first year heading, are not parsed (see :func:`content_start`; ``skip_preamble=False``
+    parses everything): the parser never reads them. Should the rest not parse, the
+    whole page is parsed before anything is reported.
+    """
+    start = content_start(html) if skip_preamble else 0
+    if start:
+        try:
+            return parse_lines(html_lines(html[start:]))
+        except ParseError:
+            pass  # the whole page decides
     return parse_lines(html_lines(html))
+
+
+_HEADING_WORDS = "年度モデル事業採択団体"  # in every year heading, in either width
+_BLOCK_START = re.compile(
+    r"<(?i:h[1-6]|p|div|section|article|main|header|aside|nav|table|caption|tr|td|th|ul|ol|li|dl|dt|dd|"
+    r"blockquote|center|form|fieldset)(?=[\s/>])")
+# What a cut must not fall into: comments, elements whose content is raw text, and <pre>
+# (whose descendants keep their line breaks). Each opener with the closer that ends it.
+_RAW_TEXT = "script style textarea title xmp pre noscript template iframe noembed noframes plaintext".split()
+# (a literal "<" first, so the search skips from one "<" to the next, and a look at the next
+# character that turns most tags away before the alternatives are tried)
+_ENCLOSING = re.compile(r"<(?=[!sStTxXpPnNiI])(?i:!--|!\[CDATA\[|(" + "|".join(_RAW_TEXT) + r")(?=[\s/>]))")
+_CLOSERS = {"<!--": re.compile("-->"), "<![CDATA[": re.compile(r"\]\]>"),
+            **{tag: re.compile(f"</{tag}", re.IGNORECASE) for tag in _RAW_TEXT}}
+
+
+def content_start(html: str) -> int:
+    """Offset of the start tag of the block that holds the first year heading; 0 if unsure.
+
+    Found in the source text: the first 年度モデル事業採択団体, then the nearest block-level
+    start tag before it (a few tags back at most). 0 unless everything before that tag is
+    plainly not content: no 度 in it (so no year heading, even one split by markup, can be
+    skipped), no character reference, and no comment, script, style, <pre> or the like
+    left open. Parsing from that tag gives the same lines from the first year heading on
+    as parsing the whole page (tested on the fixtures, reformatted and damaged, in
+    tests/test_properties.py).
+    """
+    lt = html.find(_HEADING_WORDS)
+    if lt < 0:
+        return 0
+    for _ in range(8):
+        lt = html.rfind("<", 0, lt)
+        if lt <= 0:
+            return 0
+        if _BLOCK_START.match(html, lt):
+            break
+    else:
+        return 0
+    if html.find("度", 0, lt) >= 0 or html.find("&#", 0, lt) >= 0:
+        return 0
+    at = 0
+    while (opener := _ENCLOSING.search(html, at, lt)) is not None:
+        closer = _CLOSERS[opener[1].lower() if opener[1] else opener[0].upper()].search(html, opener.end(), lt)
+        if closer is None:
+            return 0  # the cut would fall inside it
+        at = closer.end()
+    return lt
 
 
 def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
