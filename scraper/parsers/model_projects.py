@@ -476,7 +476,7 @@ def _parse_body_line(line: str, section: _Section, category: str | None) -> list
     if parsed is None:
         return None
     year = section.fiscal_year
-    return [Adoption(year, lead, pref, rest, code, category, None, list(members))
+    return [Adoption(year, lead, pref, rest, code, category, None, list(members) if members else [])
             for lead, pref, rest, code, members in parsed]
 
 
