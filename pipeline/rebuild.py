@@ -356,8 +356,8 @@ def compare(old: sqlite3.Connection, new: sqlite3.Connection) -> list[str]:
             n = (old if side == "previous" else new).execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
             out.append(f"{table}: only in the {side} database ({n} rows)")
             continue
-        columns = [c for c in _ordered_columns(old, table)
-                   if c in _columns(new, table) and (table, c) not in NOT_COMPARED]
+        in_new = _columns(new, table)
+        columns = [c for c in _ordered_columns(old, table) if c in in_new and (table, c) not in NOT_COMPARED]
         select = f'SELECT {", ".join(f"{_q(c)}" for c in columns)} FROM "{table}"'
         if "WITHOUT ROWID" not in old_tables[table].upper() + new_tables[table].upper():
             select += " ORDER BY rowid"  # equal tables are then equal lists: no hashing needed
@@ -403,7 +403,8 @@ def _q(column: str) -> str:
 def _copy_rows(old: sqlite3.Connection, new: sqlite3.Connection, table: str, where: str = "1",
                replace: bool = False) -> int:
     """Copy ``table``'s rows (the columns both databases have), rowids kept; returns the count."""
-    columns = [c for c in _ordered_columns(old, table) if c in _columns(new, table)]
+    in_new = _columns(new, table)
+    columns = [c for c in _ordered_columns(old, table) if c in in_new]
     names = ", ".join(_q(c) for c in columns)
     rows = old.execute(f'SELECT {names} FROM "{table}" WHERE {where} ORDER BY rowid').fetchall()
     verb = "INSERT OR REPLACE" if replace else "INSERT"
