@@ -40,7 +40,7 @@ import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,18 +136,19 @@ def rebuild(config: Config, *, check: bool = False, echo: Callable[[str], None] 
         tmp = temp_path(database)
         result = RebuildResult(database)
         try:
-            with _readonly(database) as old:
+            with _readonly(database) as old, ExitStack() as opened:
                 _migrate_if_older(old, database)
                 old.execute("BEGIN")  # one consistent view of the old database throughout
-                new = schema.connect(tmp, scratch=True, search_index=False)
-                try:
-                    _replay(old, new, config, result, echo, worker)
-                    _carry_over(old, new, result)
-                    result.differences = compare(old, new)
-                    marks = _high_water(old)
-                    old.execute("COMMIT")
-                finally:
-                    new.close()
+                plan = _plan(old, config)
+                # Forked first, before any thread is started: it parses while the new database is made.
+                # Closed last: once the replay has had every body, the worker ends by itself.
+                bodies = opened.enter_context(closing(open_bodies(SnapshotStore(config.snapshots), plan.tasks, worker)))
+                new = opened.enter_context(closing(schema.connect(tmp, scratch=True, search_index=False)))
+                _replay(old, new, config, plan, bodies, result, echo)
+                _carry_over(old, new, result)
+                result.differences = compare(old, new)
+                marks = _high_water(old)
+                old.execute("COMMIT")
             if not check:
                 _swap(tmp, database, marks)
                 result.replaced = True
@@ -169,10 +170,18 @@ def _migrate_if_older(old: sqlite3.Connection, database: Path) -> None:
 # --- replay --------------------------------------------------------------------------
 
 
-def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, result: RebuildResult,
-            echo: Callable[[str], None] | None, worker: bool | None) -> None:
+@dataclass
+class _Plan:
+    """What the replay replays, read from the old database before anything else is done."""
+
+    runs: list[sqlite3.Row]
+    by_run: dict[int, list[sqlite3.Row]]  # run id -> its snapshots rows, by id
+    parsers: dict[str, str | None]  # source -> its parser (None: unknown)
+    tasks: list[Task]  # the rows with a body, in replay order: a 304 row's is only verified
+
+
+def _plan(old: sqlite3.Connection, config: Config) -> _Plan:
     runs = old.execute("SELECT * FROM runs ORDER BY id").fetchall()
-    result.runs = len(runs)
     by_run: dict[int, list[sqlite3.Row]] = {}
     for snap in old.execute("SELECT * FROM snapshots ORDER BY id"):
         by_run.setdefault(snap["run_id"], []).append(snap)
@@ -180,27 +189,40 @@ def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, re
     if orphans:
         raise RebuildError(f"snapshot {by_run[orphans[0]][0]['id']} belongs to run {orphans[0]}, "
                            "which is not in the runs table")
-    columns = _columns(old, "snapshots") & _columns(new, "snapshots")
     in_order = [snap for run in runs for snap in by_run.get(run["id"], [])]
-    replayer = _Replayer(old, new, config, columns)
-    # Forked here, before any thread is started; from now on it reads and parses ahead of the replay.
-    replayer.bodies = open_bodies(SnapshotStore(config.snapshots), replayer.tasks(in_order), worker)
-    try:
-        # One transaction for the whole replay (the file is thrown away unless it completes), so
-        # the stored state can stay in memory from one snapshot to the next.
-        with store.transaction(new):
-            _copy_rows(old, new, "runs")
-            _copy_rows(old, new, "meta", "key != 'schema_version'", replace=True)
-            for run in runs:
-                snaps = by_run.get(run["id"], [])
-                for snap in snaps:
-                    replayer.replay(snap, result)
-                    result.snapshots += 1
-                result.fetch_failures += _replay_fetch_failures(new, run, {s["source"] for s in snaps})
-                if echo and snaps:
-                    echo(f"run {run['id']}: replayed {len(snaps)} snapshot{'s' if len(snaps) != 1 else ''}")
-    finally:
-        replayer.bodies.close()
+    parsers = {name: _parser(old, config, name) for name in dict.fromkeys(s["source"] for s in in_order)}
+    tasks = [Task(s["id"], s["source"], s["path"], s["sha256"], s["encoding"],
+                  None if s["http_status"] == 304 else parsers[s["source"]])
+             for s in in_order if s["sha256"] is not None]
+    return _Plan(runs, by_run, parsers, tasks)
+
+
+def _parser(old: sqlite3.Connection, config: Config, source: str) -> str | None:
+    """The parser of ``source``: as configured, else judged by what it stored (None: unknown)."""
+    for configured in config.sources:
+        if configured.name == source:
+            return configured.parser
+    return _former_parser(old, source)
+
+
+def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, plan: _Plan, bodies: Bodies,
+            result: RebuildResult, echo: Callable[[str], None] | None) -> None:
+    result.runs = len(plan.runs)
+    columns = _columns(old, "snapshots") & _columns(new, "snapshots")
+    replayer = _Replayer(old, new, config, columns, plan.parsers, bodies)
+    # One transaction for the whole replay (the file is thrown away unless it completes), so
+    # the stored state can stay in memory from one snapshot to the next.
+    with store.transaction(new):
+        _copy_rows(old, new, "runs")
+        _copy_rows(old, new, "meta", "key != 'schema_version'", replace=True)
+        for run in plan.runs:
+            snaps = plan.by_run.get(run["id"], [])
+            for snap in snaps:
+                replayer.replay(snap, result)
+                result.snapshots += 1
+            result.fetch_failures += _replay_fetch_failures(new, run, {s["source"] for s in snaps})
+            if echo and snaps:
+                echo(f"run {run['id']}: replayed {len(snaps)} snapshot{'s' if len(snaps) != 1 else ''}")
     result.changes = new.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
     # The full-text index is built once from the replayed rows, not updated row by row during the replay.
     search.ensure_search(new)
@@ -209,10 +231,10 @@ def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, re
 class _Replayer:
     """Replays snapshots rows into ``new``, inside the caller's transaction."""
 
-    bodies: Bodies  # the parsed bodies, in replay order (set once the tasks are known)
-
-    def __init__(self, old: sqlite3.Connection, new: sqlite3.Connection, config: Config, columns: set[str]) -> None:
+    def __init__(self, old: sqlite3.Connection, new: sqlite3.Connection, config: Config, columns: set[str],
+                 parsers: dict[str, str | None], bodies: Bodies) -> None:
         self.old, self.new, self.config = old, new, config
+        self.parsers, self.bodies = parsers, bodies  # the parsed bodies, in replay order
         old_columns = _ordered_columns(old, "snapshots")
         self.columns = [c for c in old_columns if c in columns]
         self.indices = [old_columns.index(c) for c in self.columns]
@@ -220,29 +242,14 @@ class _Replayer:
         self.insert_sql = (f"INSERT INTO snapshots({', '.join(_q(c) for c in self.columns)}) "
                            f"VALUES ({', '.join('?' for _ in self.columns)})")
         self.sources: dict[str, Source] = {}
-        self.parsers: dict[str, str | None] = {}
-        self.configured = {s.name: s for s in config.sources}
         self.state = store.StoredState(new)  # the model-project state, in memory for the whole replay
-
-    def parser(self, name: str) -> str | None:
-        """The parser of source ``name``: as configured, else judged by what it stored (None: unknown)."""
-        if name not in self.parsers:
-            configured = self.configured.get(name)
-            self.parsers[name] = configured.parser if configured else _former_parser(self.old, name)
-        return self.parsers[name]
-
-    def tasks(self, in_order: list[sqlite3.Row]) -> list[Task]:
-        """The rows with a body, in replay order: a 304 row's is only verified."""
-        return [Task(s["id"], s["source"], s["path"], s["sha256"], s["encoding"],
-                     None if s["http_status"] == 304 else self.parser(s["source"]))
-                for s in in_order if s["sha256"] is not None]
 
     def source(self, snap: sqlite3.Row) -> Source:
         name, url = snap["source"], snap["url"]
         known = self.sources.get(name)
         if known is not None and known.url == url:
             return known
-        parser = self.parser(name)
+        parser = self.parsers[name]
         if parser is None:
             where = self.config.path or "the config"
             raise RebuildError(f"{_name(snap)}: source {name!r} is no longer configured and its parser is unknown; "

@@ -92,7 +92,7 @@ class Bodies(Protocol):
         """The result of the next task, which must be ``snapshot_id``'s."""
 
     def close(self) -> None:
-        """Stop (whatever is left is not needed)."""
+        """Stop (whatever is left is not needed); again: nothing."""
 
 
 def parse_body(body: bytes, encoding: str | None, parser: str) -> Parsed:
@@ -285,6 +285,8 @@ class Worker:
             self.ready[i] = None
 
     def close(self) -> None:
+        if self.receiver.closed:
+            return
         self.receiver.close()  # a child still sending gets EPIPE
         if not self.order.finished:  # the replay stopped early (it failed or was interrupted)
             self.process.terminate()
