@@ -308,7 +308,11 @@ def _work(snapshots: SnapshotStore, tasks: list[Task], claims: _Claims, sender: 
     try:
         while (i := claims.claim()) is not None:
             task = tasks[i]
-            sender.send_bytes(_message(i, task.source, outcome(snapshots, task, last_body), encoder))
+            try:
+                message = _message(i, task.source, outcome(snapshots, task, last_body), encoder)
+            except Exception as e:  # noqa: BLE001 (raised again at its task)
+                message = _pickled_failure(i, e)
+            sender.send_bytes(message)
     except BrokenPipeError:
         pass  # the parent stopped listening: it failed or was interrupted
     finally:
