@@ -142,7 +142,8 @@ def rebuild(config: Config, *, check: bool = False, echo: Callable[[str], None] 
                 plan = _plan(old, config)
                 # Forked first, before any thread is started: it parses while the new database is made.
                 # Closed last: once the replay has had every body, the worker ends by itself.
-                bodies = opened.enter_context(closing(open_bodies(SnapshotStore(config.snapshots), plan.tasks, worker)))
+                snapshots = SnapshotStore(config.snapshots)
+                bodies = opened.enter_context(closing(open_bodies(snapshots, plan.tasks, worker)))
                 new = opened.enter_context(closing(schema.connect(tmp, scratch=True, search_index=False)))
                 _replay(old, new, config, plan, bodies, result, echo)
                 _carry_over(old, new, result)
@@ -190,19 +191,14 @@ def _plan(old: sqlite3.Connection, config: Config) -> _Plan:
         raise RebuildError(f"snapshot {by_run[orphans[0]][0]['id']} belongs to run {orphans[0]}, "
                            "which is not in the runs table")
     in_order = [snap for run in runs for snap in by_run.get(run["id"], [])]
-    parsers = {name: _parser(old, config, name) for name in dict.fromkeys(s["source"] for s in in_order)}
+    configured = {s.name: s.parser for s in config.sources}
+    # A source no longer configured: its parser judged by what it stored (None: unknown).
+    parsers = {name: configured[name] if name in configured else _former_parser(old, name)
+               for name in dict.fromkeys(s["source"] for s in in_order)}
     tasks = [Task(s["id"], s["source"], s["path"], s["sha256"], s["encoding"],
                   None if s["http_status"] == 304 else parsers[s["source"]])
              for s in in_order if s["sha256"] is not None]
     return _Plan(runs, by_run, parsers, tasks)
-
-
-def _parser(old: sqlite3.Connection, config: Config, source: str) -> str | None:
-    """The parser of ``source``: as configured, else judged by what it stored (None: unknown)."""
-    for configured in config.sources:
-        if configured.name == source:
-            return configured.parser
-    return _former_parser(old, source)
 
 
 def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, plan: _Plan, bodies: Bodies,
