@@ -270,7 +270,7 @@ class Worker:
     def _receive(self) -> None:
         try:
             message = pickle.loads(self.receiver.recv_bytes())
-        except EOFError:
+        except (EOFError, OSError):  # OSError: it ended while sending ("got end of file during message")
             self.process.join(timeout=5)
             raise WorkerError(f"the process parsing the snapshots ended unexpectedly "
                               f"(exit code {self.process.exitcode})") from None

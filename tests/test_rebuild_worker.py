@@ -7,6 +7,7 @@ import copy
 import hashlib
 import os
 import shutil
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -180,6 +181,27 @@ def test_no_process_is_left_behind(history: Path) -> None:
         rebuild(load_config(history), worker=True, echo=interrupt)  # after the first run
     assert child_processes() == []
     assert rebuild(load_config(history), worker=True).differences == []
+    assert child_processes() == []
+
+
+@needs_fork
+def test_a_worker_killed_from_outside(history: Path) -> None:
+    """The replay either finishes the bodies itself (the worker held none) or fails naming the snapshot
+    whose body the worker took with it; either way nothing is left behind and a failure changes nothing."""
+    db = database(history)
+    before = db.read_bytes()
+
+    def kill_the_worker(line: str) -> None:
+        for pid in child_processes():
+            os.kill(pid, signal.SIGKILL)
+
+    try:
+        result = rebuild(load_config(history), worker=True, echo=kill_the_worker)
+    except RebuildError as e:
+        assert "the process parsing the snapshots ended unexpectedly" in str(e) and str(e).startswith("snapshot ")
+        assert db.read_bytes() == before
+    else:
+        assert result.differences == []
     assert child_processes() == []
 
 
