@@ -161,9 +161,9 @@ def use_worker(requested: bool | None, cpus: int, fork: bool) -> bool:
 
 
 def open_bodies(snapshots: SnapshotStore, tasks: list[Task], worker: bool | None = None) -> Bodies:
-    """A :class:`Worker` when :func:`use_worker` says so, else :class:`InProcess`. Call before
-    starting any thread (the worker is forked)."""
-    if use_worker(worker, available_cpus(), fork_available()):
+    """A :class:`Worker` when :func:`use_worker` says so (and there is more than one body to
+    parse), else :class:`InProcess`. Call before starting any thread (the worker is forked)."""
+    if len(tasks) > 1 and use_worker(worker, available_cpus(), fork_available()):
         try:
             return Worker(snapshots, tasks)
         except (OSError, ImportError) as e:  # no process or no shared semaphore to be had (e.g. no /dev/shm)
