@@ -8,7 +8,6 @@ record nothing. Partners are compared as a set of places.
 from __future__ import annotations
 
 import difflib
-import operator
 from dataclasses import dataclass
 
 from scraper.model import Adoption, Category, FiscalYear, ModelProjectsPage
@@ -118,7 +117,9 @@ def _same_bodies(old: list[Adoption], new: list[Adoption]) -> list[tuple[Adoptio
     usual case, compared pairwise without matching identities); None otherwise."""
     if len(old) != len(new):
         return None
-    same = list(map(operator.eq, old, new))  # equal adoptions (most, in most runs) are decided at once
+    # Equal adoptions (most, in most runs) are decided at once; the very same object (a rebuild's
+    # worker passes a body unchanged since its previous parse on as that parse's object) without a look.
+    same = [a is b or a == b for a, b in zip(old, new)]
     if all(same):
         return []
     entries: list[tuple[Adoption | None, Adoption, list[str]]] = []

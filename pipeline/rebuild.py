@@ -13,7 +13,11 @@ transaction, without WAL or syncing (the file is discarded unless it is complete
    snapshot's run and ``fetched_at``; the stored state stays in memory from one
    snapshot to the next. A 304 row (``same_as``: the body it confirms) carries the
    state forward; a body that fails to parse records the failure in ``source_state``
-   as a run does;
+   as a run does. The reading, verifying, decoding and parsing run ahead of the
+   replay in a worker process, forked when the replay starts, which this process
+   helps whenever the parse it needs next has not arrived yet; the applying stays
+   here, in order (:mod:`pipeline.rebuild_worker`; with one CPU, or without fork,
+   all of it happens here, one row at a time, with the same result);
 3. failures that left no snapshot (fetch errors) are replayed from each run's summary,
    with the run's ``finished_at`` as their time;
 4. any other table (one this code does not derive) is copied over unchanged.
@@ -34,23 +38,20 @@ import json
 import logging
 import os
 import sqlite3
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from db import schema, search, store
 from db.snapshots import SnapshotError, SnapshotStore
-from scraper.decode import decode_html
 from scraper.errors import KankeiError
-from scraper.model import ModelProjectsPage, TextPage
-from scraper.parsers import PARSERS
 
 from .config import Config, Source
 from .cycle import apply_parsed
+from .rebuild_worker import Bodies, Parsed, Task, WorkerError, open_bodies
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,13 @@ def temp_path(database: Path) -> Path:
     return database.with_name(f"{database.name}.rebuild-{os.getpid()}.tmp")
 
 
-def rebuild(config: Config, *, check: bool = False, echo: Callable[[str], None] | None = None) -> RebuildResult:
+def rebuild(config: Config, *, check: bool = False, echo: Callable[[str], None] | None = None,
+            worker: bool | None = None) -> RebuildResult:
     """Rebuild ``config.database`` from its snapshots and swap it in (unless ``check``).
+
+    ``worker``: parse in a worker process (True), in this process (False), or (None) in a
+    worker when fork is available and there is more than one CPU
+    (:func:`pipeline.rebuild_worker.use_worker`); the result is the same.
 
     Raises :class:`NoDatabase` when there is no database, :class:`RebuildError` (or
     :class:`pipeline.lock.LockHeld`) when the rebuild fails; the database is then untouched.
@@ -130,18 +136,20 @@ def rebuild(config: Config, *, check: bool = False, echo: Callable[[str], None] 
         tmp = temp_path(database)
         result = RebuildResult(database)
         try:
-            with _readonly(database) as old:
+            with _readonly(database) as old, ExitStack() as opened:
                 _migrate_if_older(old, database)
                 old.execute("BEGIN")  # one consistent view of the old database throughout
-                new = schema.connect(tmp, scratch=True, search_index=False)
-                try:
-                    _replay(old, new, config, result, echo)
-                    _carry_over(old, new, result)
-                    result.differences = compare(old, new)
-                    marks = _high_water(old)
-                    old.execute("COMMIT")
-                finally:
-                    new.close()
+                plan = _plan(old, config)
+                # Forked first, before any thread is started: it parses while the new database is made.
+                # Closed last: once the replay has had every body, the worker ends by itself.
+                snapshots = SnapshotStore(config.snapshots)
+                bodies = opened.enter_context(closing(open_bodies(snapshots, plan.tasks, worker)))
+                new = opened.enter_context(closing(schema.connect(tmp, scratch=True, search_index=False)))
+                _replay(old, new, config, plan, bodies, result, echo)
+                _carry_over(old, new, result)
+                result.differences = compare(old, new)
+                marks = _high_water(old)
+                old.execute("COMMIT")
             if not check:
                 _swap(tmp, database, marks)
                 result.replaced = True
@@ -163,10 +171,18 @@ def _migrate_if_older(old: sqlite3.Connection, database: Path) -> None:
 # --- replay --------------------------------------------------------------------------
 
 
-def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, result: RebuildResult,
-            echo: Callable[[str], None] | None) -> None:
+@dataclass
+class _Plan:
+    """What the replay replays, read from the old database before anything else is done."""
+
+    runs: list[sqlite3.Row]
+    by_run: dict[int, list[sqlite3.Row]]  # run id -> its snapshots rows, by id
+    parsers: dict[str, str | None]  # source -> its parser (None: unknown)
+    tasks: list[Task]  # the rows with a body, in replay order: a 304 row's is only verified
+
+
+def _plan(old: sqlite3.Connection, config: Config) -> _Plan:
     runs = old.execute("SELECT * FROM runs ORDER BY id").fetchall()
-    result.runs = len(runs)
     by_run: dict[int, list[sqlite3.Row]] = {}
     for snap in old.execute("SELECT * FROM snapshots ORDER BY id"):
         by_run.setdefault(snap["run_id"], []).append(snap)
@@ -174,82 +190,47 @@ def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, re
     if orphans:
         raise RebuildError(f"snapshot {by_run[orphans[0]][0]['id']} belongs to run {orphans[0]}, "
                            "which is not in the runs table")
-    columns = _columns(old, "snapshots") & _columns(new, "snapshots")
     in_order = [snap for run in runs for snap in by_run.get(run["id"], [])]
-    reader = _Reader(SnapshotStore(config.snapshots), [s for s in in_order if s["sha256"] is not None])
-    try:
-        # One transaction for the whole replay (the file is thrown away unless it completes), so
-        # the stored state can stay in memory from one snapshot to the next.
-        with store.transaction(new):
-            _copy_rows(old, new, "runs")
-            _copy_rows(old, new, "meta", "key != 'schema_version'", replace=True)
-            replayer = _Replayer(old, new, config, reader, columns)
-            for run in runs:
-                snaps = by_run.get(run["id"], [])
-                for snap in snaps:
-                    replayer.replay(snap, result)
-                    result.snapshots += 1
-                result.fetch_failures += _replay_fetch_failures(new, run, {s["source"] for s in snaps})
-                if echo and snaps:
-                    echo(f"run {run['id']}: replayed {len(snaps)} snapshot{'s' if len(snaps) != 1 else ''}")
-    finally:
-        reader.close()
+    configured = {s.name: s.parser for s in config.sources}
+    # A source no longer configured: its parser judged by what it stored (None: unknown).
+    parsers = {name: configured[name] if name in configured else _former_parser(old, name)
+               for name in dict.fromkeys(s["source"] for s in in_order)}
+    tasks = [Task(s["id"], s["source"], s["path"], s["sha256"], s["encoding"],
+                  None if s["http_status"] == 304 else parsers[s["source"]])
+             for s in in_order if s["sha256"] is not None]
+    return _Plan(runs, by_run, parsers, tasks)
+
+
+def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, plan: _Plan, bodies: Bodies,
+            result: RebuildResult, echo: Callable[[str], None] | None) -> None:
+    result.runs = len(plan.runs)
+    columns = _columns(old, "snapshots") & _columns(new, "snapshots")
+    replayer = _Replayer(old, new, config, columns, plan.parsers, bodies)
+    # One transaction for the whole replay (the file is thrown away unless it completes), so
+    # the stored state can stay in memory from one snapshot to the next.
+    with store.transaction(new):
+        _copy_rows(old, new, "runs")
+        _copy_rows(old, new, "meta", "key != 'schema_version'", replace=True)
+        for run in plan.runs:
+            snaps = plan.by_run.get(run["id"], [])
+            for snap in snaps:
+                replayer.replay(snap, result)
+                result.snapshots += 1
+            result.fetch_failures += _replay_fetch_failures(new, run, {s["source"] for s in snaps})
+            if echo and snaps:
+                echo(f"run {run['id']}: replayed {len(snaps)} snapshot{'s' if len(snaps) != 1 else ''}")
     result.changes = new.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
     # The full-text index is built once from the replayed rows, not updated row by row during the replay.
     search.ensure_search(new)
 
 
-class _Reader:
-    """The bodies of the snapshot rows that have one, read and verified a few rows ahead of the
-    replay by one background thread: file reads, zlib and SHA-256 release the GIL, so the
-    reading overlaps the parsing (about a tenth of a rebuild otherwise). Rows are read in
-    replay order, one after another; a source's next row with the same body (sha256) reuses
-    it instead of reading the file again. A missing or altered file raises
-    :class:`RebuildError` naming the row when that row's body is asked for."""
-
-    AHEAD = 4  # rows read ahead at most (their bodies held in memory meanwhile)
-
-    def __init__(self, snapshots: SnapshotStore, rows: list[sqlite3.Row]) -> None:
-        self.snapshots = snapshots
-        self.rows = iter(rows)
-        self.pending: deque[tuple[int, Future[bytes]]] = deque()
-        self.last_body: dict[str, tuple[str, bytes]] = {}  # source -> (sha256, body); reader thread only
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kankei-rebuild-read")
-
-    def body(self, snap: sqlite3.Row) -> bytes:
-        """The body of ``snap``: the next row with a body, in replay order."""
-        while len(self.pending) < self.AHEAD:
-            row = next(self.rows, None)
-            if row is None:
-                break
-            self.pending.append((row["id"], self.pool.submit(self._read, row)))
-        snapshot_id, future = self.pending.popleft()
-        if snapshot_id != snap["id"]:
-            raise RuntimeError(f"rebuild: read snapshot {snapshot_id} for snapshot {snap['id']}")
-        return future.result()
-
-    def _read(self, snap: sqlite3.Row) -> bytes:
-        source, sha256 = snap["source"], snap["sha256"]
-        last = self.last_body.get(source)
-        if last is not None and last[0] == sha256:
-            return last[1]
-        try:
-            body = self.snapshots.read(snap["path"], sha256)
-        except SnapshotError as e:
-            raise RebuildError(f"{_name(snap)}: {e}") from None
-        self.last_body[source] = (sha256, body)
-        return body
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
 class _Replayer:
     """Replays snapshots rows into ``new``, inside the caller's transaction."""
 
-    def __init__(self, old: sqlite3.Connection, new: sqlite3.Connection, config: Config, reader: _Reader,
-                 columns: set[str]) -> None:
-        self.old, self.new, self.config, self.reader = old, new, config, reader
+    def __init__(self, old: sqlite3.Connection, new: sqlite3.Connection, config: Config, columns: set[str],
+                 parsers: dict[str, str | None], bodies: Bodies) -> None:
+        self.old, self.new, self.config = old, new, config
+        self.parsers, self.bodies = parsers, bodies  # the parsed bodies, in replay order
         old_columns = _ordered_columns(old, "snapshots")
         self.columns = [c for c in old_columns if c in columns]
         self.indices = [old_columns.index(c) for c in self.columns]
@@ -257,7 +238,6 @@ class _Replayer:
         self.insert_sql = (f"INSERT INTO snapshots({', '.join(_q(c) for c in self.columns)}) "
                            f"VALUES ({', '.join('?' for _ in self.columns)})")
         self.sources: dict[str, Source] = {}
-        self.configured = {s.name: s for s in config.sources}
         self.state = store.StoredState(new)  # the model-project state, in memory for the whole replay
 
     def source(self, snap: sqlite3.Row) -> Source:
@@ -265,8 +245,7 @@ class _Replayer:
         known = self.sources.get(name)
         if known is not None and known.url == url:
             return known
-        configured = self.configured.get(name)
-        parser = configured.parser if configured else _former_parser(self.old, name)
+        parser = self.parsers[name]
         if parser is None:
             where = self.config.path or "the config"
             raise RebuildError(f"{_name(snap)}: source {name!r} is no longer configured and its parser is unknown; "
@@ -274,6 +253,13 @@ class _Replayer:
         # The snapshot's URL, not today's: it is what the run stored (pages.url).
         self.sources[name] = Source(name=name, url=url, parser=parser)
         return self.sources[name]
+
+    def body(self, snap: sqlite3.Row) -> Parsed | None:
+        """The parse of ``snap``'s body (None for a 304 row's copy: verified only)."""
+        try:
+            return self.bodies.next(snap["id"])
+        except (SnapshotError, WorkerError) as e:
+            raise RebuildError(f"{_name(snap)}: {e}") from None
 
     def insert(self, snap: sqlite3.Row, encoding: str | None) -> int:
         """The row as it was (its id kept), with the encoding the replay decoded the body with."""
@@ -289,29 +275,21 @@ class _Replayer:
             # Carried forward: it confirms an earlier body (same_as), replayed and verified before it.
             body_id = snap["same_as"]
             if snap["sha256"] is not None:
-                self.reader.body(snap)  # a 304 row not linked to its body (schema 1) keeps a copy: verified
+                self.body(snap)  # a 304 row not linked to its body (schema 1) keeps a copy: verified
             self.insert(snap, snap["encoding"])
             store.record_success(self.new, snap["source"], run_id, body_id or snap["id"], at)
             result.unchanged += 1
             return
         source = self.source(snap)
-        body = self.reader.body(snap)
-        encoding = None
-        parsed: ModelProjectsPage | TextPage | None = None
-        error = None
-        try:
-            # The Content-Type header is not stored; the encoding it led to is.
-            declared = f"text/html; charset={snap['encoding']}" if snap["encoding"] else None
-            text, encoding = decode_html(body, declared)
-            parsed = PARSERS[source.parser](text)
-        except KankeiError as e:
-            error = f"{source.url}: {e}"
-        snapshot_id = self.insert(snap, encoding)
-        if error is not None or parsed is None:
+        parsed = self.body(snap)
+        assert parsed is not None  # a row with a parser is parsed
+        error = None if parsed.error is None else f"{source.url}: {parsed.error}"
+        snapshot_id = self.insert(snap, parsed.encoding)
+        if error is not None or parsed.page is None:
             store.record_failure(self.new, source.name, run_id, error or "no content", at)
             result.failures.append(f"{_name(snap)}: {error}")
             return
-        changes = apply_parsed(self.new, source, parsed, run_id, self.state)
+        changes = apply_parsed(self.new, source, parsed.page, run_id, self.state)
         store.insert_changes(self.new, run_id, source.name, snapshot_id, changes, at)
         store.record_success(self.new, source.name, run_id, snapshot_id, at)
         result.parsed += 1
@@ -381,8 +359,8 @@ def compare(old: sqlite3.Connection, new: sqlite3.Connection) -> list[str]:
             n = (old if side == "previous" else new).execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
             out.append(f"{table}: only in the {side} database ({n} rows)")
             continue
-        columns = [c for c in _ordered_columns(old, table)
-                   if c in _columns(new, table) and (table, c) not in NOT_COMPARED]
+        in_new = _columns(new, table)
+        columns = [c for c in _ordered_columns(old, table) if c in in_new and (table, c) not in NOT_COMPARED]
         select = f'SELECT {", ".join(f"{_q(c)}" for c in columns)} FROM "{table}"'
         if "WITHOUT ROWID" not in old_tables[table].upper() + new_tables[table].upper():
             select += " ORDER BY rowid"  # equal tables are then equal lists: no hashing needed
@@ -428,7 +406,8 @@ def _q(column: str) -> str:
 def _copy_rows(old: sqlite3.Connection, new: sqlite3.Connection, table: str, where: str = "1",
                replace: bool = False) -> int:
     """Copy ``table``'s rows (the columns both databases have), rowids kept; returns the count."""
-    columns = [c for c in _ordered_columns(old, table) if c in _columns(new, table)]
+    in_new = _columns(new, table)
+    columns = [c for c in _ordered_columns(old, table) if c in in_new]
     names = ", ".join(_q(c) for c in columns)
     rows = old.execute(f'SELECT {names} FROM "{table}" WHERE {where} ORDER BY rowid').fetchall()
     verb = "INSERT OR REPLACE" if replace else "INSERT"
