@@ -656,7 +656,7 @@ def main() -> int:
         if 3 in only:
             bench_parse(60 if args.quick else 300)
         if 4 in only:
-            bench_rebuild(site, work, sizes, 2 if args.quick else 5)
+            bench_rebuild(site, work, sizes, 2 if args.quick else 7)
         if 5 in only:
             bench_storage(site, work, 20 if args.quick else 100)
         if 6 in only:
