@@ -14,6 +14,13 @@ on their wording, never on CSS classes:
 
 Every year is validated against its stated total and every type heading against its
 stated count; any mismatch raises :class:`ParseError` naming the year and the counts.
+
+Parsing starts at the block that holds the first year heading when nothing before it can
+be content (:func:`content_start`): the header and navigation are never read. The work is
+kept small because a rebuild parses every stored snapshot: lines that need width folding
+are found by one byte search of the page, heading lines by ``str.find``, and each distinct
+list line, listed body and partner list is parsed once per process (``functools`` caches:
+the same ones come back in every snapshot).
 """
 
 from __future__ import annotations
