@@ -15,11 +15,10 @@ from typing import Any
 
 from db import schema, store
 from db.snapshots import SnapshotStore
-from scraper.decode import decode_html
 from scraper.errors import KankeiError
 from scraper.fetch import Fetcher, FetchResult
 from scraper.model import ModelProjectsPage, TextPage
-from scraper.parsers import PARSERS
+from scraper.parsers import decode_and_parse
 
 from .config import Config, Source
 from .diff import Change, compare_years, diff_model_projects, diff_text
@@ -213,14 +212,9 @@ def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Sou
     """Store a fetched body, parse it and record what changed, in one transaction."""
     body = fetched.body or b""
     stored = snapshots.put(body) if body else None
-    encoding = None
-    parsed: ModelProjectsPage | TextPage | None = None
-    error = None
-    try:
-        text, encoding = decode_html(body, fetched.content_type)
-        parsed = PARSERS[source.parser](text)
-    except KankeiError as e:
-        error = f"{source.url}: {e}"
+    encoding, parsed, error = decode_and_parse(body, fetched.content_type, source.parser)
+    if error is not None:
+        error = f"{source.url}: {error}"
 
     with store.transaction(conn):
         snapshot_id = None

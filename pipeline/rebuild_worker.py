@@ -44,10 +44,9 @@ from multiprocessing.connection import Connection
 from typing import Any, NamedTuple, Protocol
 
 from db.snapshots import SnapshotStore
-from scraper.decode import decode_html
 from scraper.errors import KankeiError
 from scraper.model import Adoption, Category, FiscalYear, ModelProjectsPage, Partner, TextPage
-from scraper.parsers import PARSERS
+from scraper.parsers import decode_and_parse
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +99,7 @@ def parse_body(body: bytes, encoding: str | None, parser: str) -> Parsed:
     header) and parse it; a :class:`KankeiError` is the result's ``error``, any other exception
     propagates."""
     declared = f"text/html; charset={encoding}" if encoding else None
-    decoded = None
-    try:
-        text, decoded = decode_html(body, declared)
-        return Parsed(decoded, PARSERS[parser](text), None)
-    except KankeiError as e:
-        return Parsed(decoded, None, str(e))
+    return Parsed(*decode_and_parse(body, declared, parser))
 
 
 def outcome(snapshots: SnapshotStore, task: Task, last_body: dict[str, tuple[str, bytes]]) -> Outcome:
