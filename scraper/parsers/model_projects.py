@@ -114,22 +114,31 @@ def _fold_lines(lines: list[str]) -> tuple[list[str], str]:
     if not hits:
         return lines, joined
     folded = list(lines)
-    hits.sort()
-    # The line of the first hit, counting newlines from the nearer end; then onwards.
-    if hits[0] > len(joined) // 2:
-        line, counted_to = len(lines) - 1 - joined.count("\n", hits[0]), hits[0]
-    else:
-        line, counted_to = 0, 0
-    for at in hits:
-        line += joined.count("\n", counted_to, at)
-        counted_to = at
-        if folded[line] is lines[line]:
-            folded[line] = _fold_line(lines[line])
+    for line in _line_numbers(joined, len(lines), hits):
+        folded[line] = _fold_line(lines[line])
     return folded, joined
 
 
-def _candidate_lines(joined: str) -> list[int]:
-    """Indices of the lines (of the newline-joined text) that end in 団体 or 団体), as year and
+def _line_numbers(joined: str, line_count: int, offsets: list[int]) -> list[int]:
+    """The lines (of the newline-joined text, ``line_count`` of them) that hold these character
+    offsets, in order, each once."""
+    offsets = sorted(offsets)
+    # The line of the first offset, counting newlines from the nearer end; then onwards.
+    if offsets[0] > len(joined) // 2:
+        line, counted_to = line_count - 1 - joined.count("\n", offsets[0]), offsets[0]
+    else:
+        line, counted_to = 0, 0
+    found: list[int] = []
+    for at in offsets:
+        line += joined.count("\n", counted_to, at)
+        counted_to = at
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
+
+
+def _candidate_lines(joined: str, line_count: int) -> list[int]:
+    """Indices of the lines (of the newline-joined text, ``line_count`` of them) that end in 団体 or 団体), as year and
     type headings do, or begin with 採択団体, as a table header does: found by str.find, in
     the text before width folding (so also 団体）)."""
     hits = []
@@ -142,15 +151,7 @@ def _candidate_lines(joined: str) -> list[int]:
         hits.append(len(joined) - 1)
     if joined.startswith("採択団体"):
         hits.append(0)
-    hits.sort()
-    found: list[int] = []
-    line, counted_to = 0, 0
-    for at in hits:
-        line += joined.count("\n", counted_to, at)
-        counted_to = at
-        if not found or found[-1] != line:
-            found.append(line)
-    return found
+    return _line_numbers(joined, line_count, hits) if hits else []
 
 
 _DASHES = ("\u2212", "\u2010", "\u2011")  # the dashes fold_width folds (normalize._MINUS)
@@ -284,7 +285,7 @@ def _split_sections(raw: list[str], folded: list[str], joined: str) -> list[_Sec
     heads: dict[int, re.Match[str]] = {}
     header_lines: list[int] = []
     ends = ("団体", "団体)")  # as both kinds of heading do
-    for i in _candidate_lines(joined):
+    for i in _candidate_lines(joined, len(folded)):
         line = folded[i]
         if line.startswith("採択団体"):
             header_lines.append(i)
@@ -405,7 +406,7 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
             )
         )
         if place.lg_code is None:
-            _warn_unknown(None, name, section.label, warnings)
+            _warn_unknown(name, section.label, warnings)
     return adoptions
 
 
@@ -572,7 +573,7 @@ def _merge_bodies(section: _Section, headings: list[_Heading], warnings: list[st
             known = merged.setdefault((body.prefecture, body.municipality), body)
             if known is body:
                 if body.lg_code is None:
-                    _warn_unknown(None, body.name, section.label, warnings)
+                    _warn_unknown(body.name, section.label, warnings)
             else:
                 warnings.append(f"{section.label}: {body.name} is listed under both {known.category} and {h.type}")
                 known.category = f"{known.category}、{h.type}"
@@ -620,9 +621,9 @@ def _partners(text: str, default_prefecture: str) -> tuple[Partner, ...]:
     return tuple(partners)
 
 
-def _warn_unknown(code: str | None, name: str, label: str, warnings: list[str]) -> None:
-    if code is None:
-        warnings.append(f"{label}: {name} has no 全国地方公共団体コード in the code table")
+def _warn_unknown(name: str, label: str, warnings: list[str]) -> None:
+    """For a body whose place has no code in the code table."""
+    warnings.append(f"{label}: {name} has no 全国地方公共団体コード in the code table")
 
 
 def _validate_total(year: FiscalYear) -> None:
