@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from pipeline.demo import run_demo
 from tests.http_server import LoopbackServer
+
+
+@pytest.fixture(scope="session")
+def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo folder after its four runs, made once for the whole test session: copy it
+    (``shutil.copytree``) before anything writes to it."""
+    directory = tmp_path_factory.mktemp("pristine") / "demo"
+    results = run_demo(directory, echo=lambda line: None)
+    assert [r.run_id for r in results] == [1, 2, 3, 4]
+    return directory
 
 
 @pytest.fixture

@@ -7,12 +7,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from db import schema
 from pipeline.cli import cli
-from pipeline.demo import run_demo
 
 V1_SNAPSHOTS = """CREATE TABLE snapshots (
     id INTEGER PRIMARY KEY,
@@ -29,13 +27,6 @@ V1_SNAPSHOTS = """CREATE TABLE snapshots (
     encoding TEXT
 )"""
 V1_COLUMNS = "id, run_id, source, url, fetched_at, http_status, etag, last_modified, sha256, size, path, encoding"
-
-
-@pytest.fixture(scope="module")
-def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("pristine") / "demo"
-    run_demo(directory, echo=lambda line: None)
-    return directory
 
 
 def downgrade(db: Path, *, point_state_at_304: bool = False) -> None:

@@ -12,7 +12,6 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli import cli
 from pipeline.config import load_config
-from pipeline.demo import run_demo
 from pipeline.lock import run_lock
 from pipeline.rebuild import RebuildError, compare, rebuild
 from tests.http_server import LoopbackServer, Reply
@@ -20,13 +19,6 @@ from tests.http_server import LoopbackServer, Reply
 from .helpers import fixture_bytes, write_config
 
 PAGE = "/kankeijinkou/discription/index.html"
-
-
-@pytest.fixture(scope="module")
-def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("pristine") / "demo"
-    run_demo(directory, echo=lambda line: None)
-    return directory
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from urllib.request import url2pathname
 
@@ -36,11 +37,10 @@ def write_report_config(directory: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's database after its four runs (read-only use), with a config pointing at it."""
     directory = tmp_path_factory.mktemp("report") / "demo"
-    results = run_demo(directory, echo=lambda line: None)
-    assert [r.run_id for r in results] == [1, 2, 3, 4]
+    shutil.copytree(pristine_demo, directory)
     return write_report_config(directory)
 
 

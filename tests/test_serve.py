@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from db import schema
 from db import search as db_search
 from pipeline.cli import cli
 from pipeline.cycle import RunResult, run_cycle
-from pipeline.demo import SamplePageServer, demo_config, run_demo, sample_bytes
+from pipeline.demo import SamplePageServer, demo_config, sample_bytes
 from pipeline.serve import COLUMNS, LICENSE, LICENSE_URL, QUERIES, make_datasette
 from tests.http_server import unused_port
 
@@ -30,10 +31,10 @@ SEARCH_COLUMNS = ("name", "prefecture", "municipality", "category", "summary")
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_db(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo database; run 1's changes are dated 60 days back (for recent_changes)."""
     directory = tmp_path_factory.mktemp("serve") / "demo"
-    run_demo(directory, echo=lambda line: None)
+    shutil.copytree(pristine_demo, directory)
     db = directory / "kankei.db"
     conn = schema.connect(db)
     conn.execute("UPDATE changes SET detected_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-60 days') WHERE run_id = 1")

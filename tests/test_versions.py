@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,7 +14,6 @@ from db import schema, store, versions
 from pipeline.cli import cli
 from pipeline.config import Source
 from pipeline.cycle import apply_parsed
-from pipeline.demo import run_demo
 from scraper.model import Adoption, Category, Partner
 from scraper.parsers.model_projects import parse_model_projects
 from tests.http_server import LoopbackServer, Reply
@@ -25,10 +25,10 @@ VERSION_TABLES = versions.VERSION_TABLES
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_db(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's database after its four runs (read-only use)."""
     directory = tmp_path_factory.mktemp("demo") / "demo"
-    run_demo(directory, echo=lambda line: None)
+    shutil.copytree(pristine_demo, directory)
     return directory / "kankei.db"
 
 
