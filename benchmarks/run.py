@@ -400,7 +400,7 @@ def bench_parse(reps: int) -> None:
     # The parser keeps what it made of each distinct name, line and text (functools caches: the
     # same ones come back in every run and every snapshot of a rebuild). The figure above is a
     # parse with those caches warm, as in a rebuild; a process's first parse finds them empty.
-    caches = [f for f in (_parse_items, _parse_item, _partners, resolve, compare_key) if hasattr(f, "cache_clear")]
+    caches = (_parse_items, _parse_item, _partners, resolve, compare_key)
     cold, theirs = [], []
     for _ in range(max(reps // 3, 10)):
         for f in caches:
