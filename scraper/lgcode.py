@@ -42,11 +42,6 @@ def prefectures() -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
-def prefecture_set() -> frozenset[str]:
-    """The 47 prefecture names as a set."""
-    return _prefix_index()[0]
-
-
 def provenance() -> dict[str, str]:
     """Where the code table came from and its as-of date."""
     return json.loads((DATA_DIR / "lg_codes.json").read_text(encoding="utf-8"))
@@ -77,7 +72,7 @@ def lookup(prefecture: str, municipality: str) -> str | None:
 
 
 def is_prefecture(name: str) -> bool:
-    return name in prefectures()
+    return name in _prefix_index()[0]
 
 
 @lru_cache(maxsize=8192)

@@ -346,7 +346,7 @@ def _find_table_header(folded: list[str], header_lines: list[int]) -> int | None
 
 def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Adoption]:
     name_pref, pref_only = _name_pref_patterns()
-    prefectures = lgcode.prefecture_set()
+    is_prefecture = lgcode.is_prefecture
     folded, raw = section.folded, section.raw
     # Only a line that opens with ( or 【 or closes with ) or 】 can be a body's name, prefecture or
     # partners line (or the legend that ends the table); every other line is 事業概要 text, taken
@@ -370,7 +370,7 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
         elif first == "(" and i > start:
             # '(北海道)' under a name line: the name line began a new body
             pref = line[1:-1].strip()
-            if line[-1] == ")" and pref in prefectures:
+            if line[-1] == ")" and is_prefecture(pref):
                 partners = None
             else:
                 m = pref_only.match(line)
