@@ -85,11 +85,23 @@ def element_lines(root: etree._Element) -> list[str]:
                 el.tail = el.tail.replace("\n", _BREAK)
     if root.getparent() is not None:  # transform just this element, not its whole document
         root = copy.deepcopy(root)
-    flat = _flatten(root)
+    return _split_lines(_flatten(root))
+
+
+def _split_lines(flat: str) -> list[str]:
+    """The lines of flattened text: split at the break marks, zero-width spaces dropped,
+    whitespace collapsed, empty lines dropped."""
     if _ZERO_WIDTH in flat:
         flat = flat.replace(_ZERO_WIDTH, "")
-    # str.split() collapses every kind of whitespace (ideographic and no-break spaces too)
-    return list(filter(None, map(" ".join, map(str.split, flat.split(_BREAK)))))
+    # str.split() collapses every kind of whitespace (ideographic and no-break spaces too); done
+    # once over the whole text (the break mark is not whitespace), then the single spaces left
+    # beside the marks are dropped: the same lines as splitting each line, in fewer calls.
+    flat = " ".join(flat.split())
+    if " " + _BREAK in flat:
+        flat = flat.replace(" " + _BREAK, _BREAK)
+    if _BREAK + " " in flat:
+        flat = flat.replace(_BREAK + " ", _BREAK)
+    return list(filter(None, flat.split(_BREAK)))
 
 
 def html_lines(html: str) -> list[str]:

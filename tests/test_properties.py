@@ -388,6 +388,21 @@ def test_page_wide_folding_matches_folding_each_line(lines: list[str]) -> None:
 
 
 
+FLAT_CHARS = st.sampled_from(list("ab北、 \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000\u200b\ue000"))
+
+
+@settings(PROFILE, max_examples=400)
+@given(st.text(FLAT_CHARS, max_size=40))
+def test_splitting_flattened_text_matches_splitting_each_line(flat: str) -> None:
+    """html_lines collapses whitespace once over the whole flattened text: the same lines as
+    splitting it at the break marks and collapsing each line's whitespace."""
+    from scraper.html_lines import _BREAK, _split_lines
+
+    pieces = flat.replace("\u200b", "").split(_BREAK)
+    assert _split_lines(flat) == [" ".join(p.split()) for p in pieces if p.split()]
+
+
+
 
 # ------------------------------------------------------ the skipped preamble
 
