@@ -139,18 +139,18 @@ def _line_numbers(joined: str, line_count: int, offsets: list[int]) -> list[int]
 
 def _candidate_lines(joined: str, line_count: int) -> list[int]:
     """Indices of the lines (of the newline-joined text, ``line_count`` of them) that end in 団体 or 団体), as year and
-    type headings do, or begin with 採択団体, as a table header does: found by str.find, in
-    the text before width folding (so also 団体）)."""
+    type headings do, or begin with 採択団体, as a table header does: found by one ``str.find``
+    pass over the 団体 in the text before width folding (so also 団体）)."""
     hits = []
-    for needle in ("団体\n", "団体)\n", "団体）\n", "\n採択団体"):
-        at = joined.find(needle)
-        while at != -1:
-            hits.append(at + 1 if needle[0] == "\n" else at)  # an offset inside the line
-            at = joined.find(needle, at + 1)
-    if joined.endswith(("団体", "団体)", "団体）")):
-        hits.append(len(joined) - 1)
-    if joined.startswith("採択団体"):
-        hits.append(0)
+    find = joined.find
+    at = find("団体")
+    while at != -1:
+        end = at + 2
+        after = joined[end:end + 2]
+        if (not after or after[0] == "\n" or (after[0] in ")）" and (len(after) == 1 or after[1] == "\n"))
+                or (at >= 2 and joined[at - 2:at] == "採択" and (at == 2 or joined[at - 3] == "\n"))):
+            hits.append(at)  # an offset inside the line
+        at = find("団体", end)
     return _line_numbers(joined, line_count, hits) if hits else []
 
 
@@ -291,11 +291,13 @@ def _split_sections(raw: list[str], folded: list[str], joined: str) -> list[_Sec
             header_lines.append(i)
         if not line.endswith(ends):
             continue
-        m = YEAR_HEADING.match(line) if "年度" in line else None
-        if m:
-            starts.append((i, m))
-        elif m := TYPE_HEADING.match(line):
-            heads[i] = m
+        heading = _match_heading(line)
+        if heading is None:
+            continue
+        if heading[0]:
+            starts.append((i, heading[1]))
+        else:
+            heads[i] = heading[1]
     sections = []
     for n, (i, m) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(folded)
@@ -312,6 +314,16 @@ def _split_sections(raw: list[str], folded: list[str], joined: str) -> list[_Sec
             )
         )
     return sections
+
+
+@lru_cache(maxsize=1024)
+def _match_heading(line: str) -> tuple[bool, re.Match[str]] | None:
+    """``(True, match)`` for a year heading, ``(False, match)`` for a type heading, None for
+    neither. Cached: the same headings come back in every snapshot."""
+    if "年度" in line and (m := YEAR_HEADING.match(line)):
+        return True, m
+    m = TYPE_HEADING.match(line)
+    return None if m is None else (False, m)
 
 
 def _parse_section(section: _Section, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
