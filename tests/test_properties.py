@@ -382,23 +382,7 @@ def test_page_wide_folding_matches_folding_each_line(lines: list[str]) -> None:
     from scraper.parsers.model_projects import _fold_line, _fold_lines
 
     lines = [" ".join(line.split()) or "x" for line in lines]
-    folded, joined = _fold_lines(lines)
-    assert folded == [_fold_line(line) for line in lines]
-    assert joined == "\n".join(lines)
-
-
-
-@settings(PROFILE, max_examples=400)
-@given(st.lists(st.lists(st.sampled_from(["団体", "採択", "団", "体", ")", "）", "(", "a", " "]), min_size=1, max_size=5)
-                .map("".join), min_size=1, max_size=10))
-def test_candidate_lines_are_the_heading_and_header_lines(lines: list[str]) -> None:
-    """The lines found by one pass over the page's 団体 are exactly those that end in 団体, 団体) or
-    団体） or begin with 採択団体."""
-    from scraper.parsers.model_projects import _candidate_lines
-
-    expected = [i for i, line in enumerate(lines)
-                if line.endswith(("団体", "団体)", "団体）")) or line.startswith("採択団体")]
-    assert _candidate_lines("\n".join(lines), len(lines)) == expected
+    assert _fold_lines(lines) == [_fold_line(line) for line in lines]
 
 
 FLAT_CHARS = st.sampled_from(list("ab北、 \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000\u200b\ue000"))

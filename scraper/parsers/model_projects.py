@@ -18,9 +18,10 @@ stated count; any mismatch raises :class:`ParseError` naming the year and the co
 Parsing starts at the block that holds the first year heading when nothing before it can
 be content (:func:`content_start`): the header and navigation are never read. The work is
 kept small because a rebuild parses every stored snapshot: lines that need width folding
-are found by one byte search of the page, heading lines by ``str.find``, and each distinct
-list line, listed body and partner list is parsed once per process (``functools`` caches:
-the same ones come back in every snapshot).
+are found by one byte search of the page, only lines that end like a heading are matched
+against the heading patterns, and each distinct heading, list line, listed body and partner
+list is parsed once per process (``functools`` caches: the same ones come back in every
+snapshot).
 """
 
 from __future__ import annotations
@@ -85,9 +86,8 @@ def _fold_line(line: str) -> str:
     return folded if folded is line else clean(folded)  # fold() = clean(fold_width()); fold_width is idempotent
 
 
-def _fold_lines(lines: list[str]) -> tuple[list[str], str]:
-    """The lines width-folded, and the lines as given joined with newlines. One scan of the
-    whole text finds the few lines that need folding.
+def _fold_lines(lines: list[str]) -> list[str]:
+    """The lines width-folded. One scan of the whole text finds the few lines that need folding.
 
     The lines are as :func:`html_lines` gives them: whitespace is already collapsed to
     single spaces, so the characters :func:`fold_width` changes are the full-width and
@@ -112,11 +112,11 @@ def _fold_lines(lines: list[str]) -> tuple[list[str], str]:
             hits.append(at)
             at = joined.find(dash, at + 1)
     if not hits:
-        return lines, joined
+        return lines
     folded = list(lines)
     for line in _line_numbers(joined, len(lines), hits):
         folded[line] = _fold_line(lines[line])
-    return folded, joined
+    return folded
 
 
 def _line_numbers(joined: str, line_count: int, offsets: list[int]) -> list[int]:
@@ -137,21 +137,8 @@ def _line_numbers(joined: str, line_count: int, offsets: list[int]) -> list[int]
     return found
 
 
-def _candidate_lines(joined: str, line_count: int) -> list[int]:
-    """Indices of the lines (of the newline-joined text, ``line_count`` of them) that end in 団体 or 団体), as year and
-    type headings do, or begin with 採択団体, as a table header does: found by one ``str.find``
-    pass over the 団体 in the text before width folding (so also 団体）)."""
-    hits = []
-    find = joined.find
-    at = find("団体")
-    while at != -1:
-        end = at + 2
-        after = joined[end:end + 2]
-        if (not after or after[0] == "\n" or (after[0] in ")）" and (len(after) == 1 or after[1] == "\n"))
-                or (at >= 2 and joined[at - 2:at] == "採択" and (at == 2 or joined[at - 3] == "\n"))):
-            hits.append(at)  # an offset inside the line
-        at = find("団体", end)
-    return _line_numbers(joined, line_count, hits) if hits else []
+# A year or type heading ends in 団体 or 団体) (in either width); a table header begins with 採択団体.
+_HEADING_ENDS = ("団体", "団体)", "団体）")
 
 
 _DASHES = ("\u2212", "\u2010", "\u2011")  # the dashes fold_width folds (normalize._MINUS)
@@ -250,8 +237,8 @@ def content_start(html: str) -> int:
 
 
 def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
-    folded, joined = _fold_lines(raw_lines)
-    sections = _split_sections(raw_lines, folded, joined)
+    folded = _fold_lines(raw_lines)
+    sections = _split_sections(raw_lines, folded)
     if not sections:
         raise ParseError(
             "no fiscal-year heading (…年度モデル事業採択団体(全N団体)) found: "
@@ -280,12 +267,14 @@ def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
     return ModelProjectsPage(years=ordered, categories=list(categories.values()), warnings=warnings)
 
 
-def _split_sections(raw: list[str], folded: list[str], joined: str) -> list[_Section]:
+def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
     starts: list[tuple[int, re.Match[str]]] = []
     heads: dict[int, re.Match[str]] = {}
     header_lines: list[int] = []
     ends = ("団体", "団体)")  # as both kinds of heading do
-    for i in _candidate_lines(joined, len(folded)):
+    # Only lines that end like a heading or begin like a table header (as written, before width
+    # folding) are looked at.
+    for i in [i for i, line in enumerate(raw) if line.endswith(_HEADING_ENDS) or line.startswith("採択団体")]:
         line = folded[i]
         if line.startswith("採択団体"):
             header_lines.append(i)
