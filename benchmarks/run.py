@@ -376,7 +376,8 @@ def bench_parse(reps: int) -> None:
     from scraper.decode import decode_html
     from scraper.lgcode import resolve
     from scraper.normalize import compare_key
-    from scraper.parsers.model_projects import _parse_item, _parse_items, _partners, parse_model_projects
+    from scraper.parsers.model_projects import (_match_heading, _name_over_prefecture, _parse_item, _parse_items,
+                                                _partners, parse_model_projects)
 
     body = sample("v1_baseline.html")
     page = parse_model_projects(decode_html(body, "text/html")[0])
@@ -400,7 +401,7 @@ def bench_parse(reps: int) -> None:
     # The parser keeps what it made of each distinct name, line and text (functools caches: the
     # same ones come back in every run and every snapshot of a rebuild). The figure above is a
     # parse with those caches warm, as in a rebuild; a process's first parse finds them empty.
-    caches = (_parse_items, _parse_item, _partners, resolve, compare_key)
+    caches = (_match_heading, _name_over_prefecture, _parse_items, _parse_item, _partners, resolve, compare_key)
     cold, theirs = [], []
     for _ in range(max(reps // 3, 10)):
         for f in caches:
@@ -473,9 +474,10 @@ def bench_rebuild(site: Site, work: Path, sizes: list[int], repeats: int) -> Non
     rebuilds: dict[int, list[float]] = {n: [] for n in sizes}
     sums: dict[int, list[float]] = {n: [] for n in sizes}
     # Each round runs every size, rebuild then parses: a slow spell of the (shared) machine hits
-    # the sizes, and a rebuild and its parses, alike.
-    for _ in range(repeats):
-        for n in sizes:
+    # the sizes, and a rebuild and its parses, alike. Every other round runs the sizes in reverse
+    # order, so that no size always follows the same work.
+    for round_ in range(repeats):
+        for n in sizes if round_ % 2 == 0 else sizes[::-1]:
             gc.collect()
             started = time.perf_counter()
             result = rebuild(configs[n])
@@ -656,7 +658,7 @@ def main() -> int:
         if 3 in only:
             bench_parse(60 if args.quick else 300)
         if 4 in only:
-            bench_rebuild(site, work, sizes, 2 if args.quick else 7)
+            bench_rebuild(site, work, sizes, 2 if args.quick else 11)
         if 5 in only:
             bench_storage(site, work, 20 if args.quick else 100)
         if 6 in only:

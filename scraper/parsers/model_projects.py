@@ -346,8 +346,7 @@ def _find_table_header(folded: list[str], header_lines: list[int]) -> int | None
 
 
 def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Adoption]:
-    name_pref, pref_only = _name_pref_patterns()
-    is_prefecture = lgcode.is_prefecture
+    name_pref = _name_pref_patterns()[0]
     folded, raw = section.folded, section.raw
     # Only a line that opens with ( or 【 or closes with ) or 】 can be a body's name, prefecture or
     # partners line (or the legend that ends the table); every other line is 事業概要 text, taken
@@ -370,17 +369,11 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
                 continue
         elif first == "(" and i > start:
             # '(北海道)' under a name line: the name line began a new body
-            pref = line[1:-1].strip()
-            if line[-1] == ")" and is_prefecture(pref):
-                partners = None
-            else:
-                m = pref_only.match(line)
-                pref, partners = (m["pref"], m["partners"]) if m else (None, None)
-            name_line = folded[i - 1]
-            if pref is not None and len(name_line) <= 20 and SHORT_NAME.match(name_line):
+            body = _name_over_prefecture(folded[i - 1], line)
+            if body is not None:
                 if bodies:
                     bodies[-1][4] = i - 1
-                bodies.append([name_line, pref, partners, i + 1, None, i - 1])
+                bodies.append([body[0], body[1], body[2], i + 1, None, i - 1])
                 continue
         if line[-1] in ")】" and "(" in line:
             m = name_pref.match(line)
@@ -409,6 +402,22 @@ def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Ado
         if place.lg_code is None:
             _warn_unknown(name, section.label, warnings)
     return adoptions
+
+
+@lru_cache(maxsize=4096)
+def _name_over_prefecture(name_line: str, line: str) -> tuple[str, str, str | None] | None:
+    """(name, prefecture, partners) of a body written as its name over ``(北海道)`` or
+    ``(北海道)【partners】``; None if these two lines are not one. Cached: the same pairs come
+    back in every snapshot."""
+    pref: str | None = line[1:-1].strip()
+    if line[-1] == ")" and lgcode.is_prefecture(pref):
+        partners = None
+    else:
+        m = _name_pref_patterns()[1].match(line)
+        pref, partners = (m["pref"], m["partners"]) if m else (None, None)
+    if pref is not None and len(name_line) <= 20 and SHORT_NAME.match(name_line):
+        return name_line, pref, partners
+    return None
 
 
 # --- list years --------------------------------------------------------------------
