@@ -8,7 +8,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -18,6 +18,12 @@ from .config import Config, load_config
 
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 3  # another kankei run/schedule cycle/rebuild holds the run lock (pipeline/lock.py)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print ``kankei: <message>`` on stderr and exit with ``code``: every command's one-line error."""
+    click.echo(f"kankei: {message}", err=True)
+    sys.exit(code)
 
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,9 +47,7 @@ def get_config() -> Config:
     try:
         return load_config(ctx.obj.get("config_path"))
     except ConfigError as e:
-        click.echo(f"kankei: configuration error: {e}", err=True)
-        ctx.exit(EXIT_USAGE)
-        raise AssertionError("unreachable")
+        fail(f"configuration error: {e}", EXIT_USAGE)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,11 +100,9 @@ def run() -> None:
                     click.echo(source.line())
             after_run(config, result)
     except LockHeld as e:
-        click.echo(f"kankei: {e}", err=True)
-        sys.exit(EXIT_LOCKED)
+        fail(str(e), EXIT_LOCKED)
     except sqlite3.Error as e:  # e.g. a read-only database file: one line, not a traceback
-        click.echo(f"kankei: cannot write the database {config.database}: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"cannot write the database {config.database}: {e}", EXIT_USAGE)
     sys.exit(EXIT_OK if result.ok else EXIT_SOURCE_FAILED)
 
 
@@ -111,8 +113,7 @@ def check_notify_urls(config: Config) -> None:
     try:
         check_urls(config)
     except ConfigError as e:
-        click.echo(f"kankei: configuration error: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"configuration error: {e}", EXIT_USAGE)
 
 
 @cli.command()
@@ -137,8 +138,7 @@ def schedule(run_now: bool) -> None:
     try:
         build_trigger(config)
     except ConfigError as e:
-        click.echo(f"kankei: configuration error: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"configuration error: {e}", EXIT_USAGE)
     obj = click.get_current_context().obj
     if not obj.get("quiet") and not obj.get("verbose"):
         logging.getLogger("pipeline").setLevel(logging.INFO)  # a service logs what it does
@@ -161,8 +161,7 @@ def status(as_json: bool) -> None:
     try:
         data = collect(config)
     except sqlite3.DatabaseError as e:
-        click.echo(f"kankei: cannot read {config.database}: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"cannot read {config.database}: {e}", EXIT_USAGE)
     click.echo(render_json(data) if as_json else render_text(data, config.notify.failure_threshold))
 
 
@@ -192,14 +191,11 @@ def rebuild(check: bool) -> None:
     try:
         result = do_rebuild(config, check=check)
     except NoDatabase as e:
-        click.echo(f"kankei: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(e), EXIT_USAGE)
     except LockHeld as e:
-        click.echo(f"kankei: {e}", err=True)
-        sys.exit(EXIT_LOCKED)
+        fail(str(e), EXIT_LOCKED)
     except RebuildError as e:
-        click.echo(f"kankei: rebuild failed, {config.database} was not changed: {e}", err=True)
-        sys.exit(EXIT_SOURCE_FAILED)
+        fail(f"rebuild failed, {config.database} was not changed: {e}", EXIT_SOURCE_FAILED)
     for line in result.lines():
         click.echo(line)
     sys.exit(EXIT_SOURCE_FAILED if check and result.differences else EXIT_OK)
@@ -220,8 +216,7 @@ def demo(directory: Path) -> None:
     try:
         results = run_demo(directory, echo=click.echo)
     except FileExistsError as e:
-        click.echo(f"kankei: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(e), EXIT_USAGE)
     db = directory / "kankei.db"
     click.echo(f"\nDatabase: {db}  ({sum(len(r.changes) for r in results)} changes in {len(results)} runs)")
     conf = directory / "config.toml"
@@ -258,15 +253,13 @@ def report_command(run_id: int | None, since: str | None, fmt: str, output: Path
 
     config = get_config()
     if not config.database.exists():
-        click.echo(f"kankei: no database at {config.database}; run `kankei run` first", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
     conn = schema.connect(config.database)
     try:
         data = select_changes(conn, run=run_id, since=since, latest=ATOM_DEFAULT_RUNS if fmt == "atom" else 1,
                               snapshots_root=config.snapshots)
     except ReportRangeError as e:
-        click.echo(f"kankei: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(e), EXIT_USAGE)
     finally:
         conn.close()
     text = render(data, fmt, output)
@@ -274,8 +267,7 @@ def report_command(run_id: int | None, since: str | None, fmt: str, output: Path
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as e:
-            click.echo(f"kankei: cannot write {output}: {e.strerror or e}", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(f"cannot write {output}: {e.strerror or e}", EXIT_USAGE)
     else:
         click.echo(text, nl=False)
     sys.exit(EXIT_OK)
@@ -298,7 +290,6 @@ def serve_command(port: int, host: str) -> None:
 
     config = get_config()
     if not config.database.exists():
-        click.echo(f"kankei: no database at {config.database}; run `kankei run` first", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
     source_url = next((s.url for s in config.sources if s.parser == "model_projects"), None)
     serve(config.database, host=host, port=port, source_url=source_url, echo=click.echo)
