@@ -125,6 +125,7 @@ CREATE TABLE IF NOT EXISTS notifications (
     sent_at TEXT,
     last_error TEXT
 );
+CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(sent_at, id);
 CREATE TABLE IF NOT EXISTS source_state (
     source TEXT PRIMARY KEY,
     last_run INTEGER REFERENCES runs(id),

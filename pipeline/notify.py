@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10  # a queued message is dropped (and logged) after this many failed sends
 REPORT_LINES = 200  # longer change lists are cut in the message; the database has them all
 
-# Created by the first run with [notify] urls (not by db/schema.py: a database without
-# [notify] never gets the table).
 NOTIFY_TYPES = {"changes": "info", "failure": "failure", "recovery": "success"}  # apprise.NotifyType values
 
 
