@@ -46,6 +46,8 @@ TYPE_HEADING = re.compile(
     r"^(?P<type>[^。、]{1,40}?)\s*(?P<count>\d+)\s*団体\s*"
     r"(?:\(\s*うち\s*(?P<olabel>[^()]*?)\s*重複\s*(?P<ocount>\d+)\s*団体\s*\))?$"
 )
+# A year or type heading ends in 団体 or 団体) (in either width); a table header begins with 採択団体.
+HEADING_ENDS = ("団体", "団体)", "団体）")
 TABLE_HEADER_ONE_LINE = re.compile(r"^採択団体\s*事業概要$")
 PARTNERS_LINE = re.compile(r"^【(?P<partners>[^】]*[^】\s][^】]*)】$")
 LEGEND = re.compile(r"^【\s*】\s*内")
@@ -55,7 +57,6 @@ ENUMERATOR = re.compile(r"^\d+\s*[.．]\s*")
 CIRCLED = re.compile(r"^[\u2460-\u2473\u3251-\u325f]")
 SHORT_NAME = re.compile(r"^[^\s()【】「」、。,.:：]{1,20}$")
 MUNICIPALITY = re.compile(r"^[^\s()【】「」、。,.]{1,12}[市町村区]$")
-ITEM_SPLIT = re.compile(r"\s*[、,，]\s*")
 MEMBER_SPLIT = re.compile(r"\s*[、・,，]\s*")
 BODY_ITEM = re.compile(r"^(?P<lead>[^()]+?)\s*(?:\((?P<members>[^()]*)\))?$")
 
@@ -135,10 +136,6 @@ def _line_numbers(joined: str, line_count: int, offsets: list[int]) -> list[int]
         if not found or found[-1] != line:
             found.append(line)
     return found
-
-
-# A year or type heading ends in 団体 or 団体) (in either width); a table header begins with 採択団体.
-_HEADING_ENDS = ("団体", "団体)", "団体）")
 
 
 _DASHES = ("\u2212", "\u2010", "\u2011")  # the dashes fold_width folds (normalize._MINUS)
@@ -271,14 +268,13 @@ def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
     starts: list[tuple[int, re.Match[str]]] = []
     heads: dict[int, re.Match[str]] = {}
     header_lines: list[int] = []
-    ends = ("団体", "団体)")  # as both kinds of heading do
     # Only lines that end like a heading or begin like a table header (as written, before width
     # folding) are looked at.
-    for i in [i for i, line in enumerate(raw) if line.endswith(_HEADING_ENDS) or line.startswith("採択団体")]:
+    for i in [i for i, line in enumerate(raw) if line.endswith(HEADING_ENDS) or line.startswith("採択団体")]:
         line = folded[i]
         if line.startswith("採択団体"):
             header_lines.append(i)
-        if not line.endswith(ends):
+        if not line.endswith(HEADING_ENDS):
             continue
         heading = _match_heading(line)
         if heading is None:
@@ -421,6 +417,7 @@ def _name_over_prefecture(name_line: str, line: str) -> tuple[str, str, str | No
 
 
 # --- list years --------------------------------------------------------------------
+
 
 def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
     folded, raw = section.folded, section.raw
