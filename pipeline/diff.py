@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from scraper.model import Adoption, Category, FiscalYear, ModelProjectsPage
 from scraper.normalize import compare_key
 
-ADOPTION_FIELDS = ("name", "lg_code", "category", "summary", "partners")
+# The name as written ('石狩市', '北海道石狩市') is not compared: a body is its place (its
+# identity), and templates write the same place differently.
+ADOPTION_FIELDS = ("lg_code", "category", "summary", "partners")
 
 
 @dataclass(frozen=True)

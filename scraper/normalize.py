@@ -12,23 +12,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 _FULLWIDTH_ASCII = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _SPACES = {0x3000: " ", 0x00A0: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ", 0x200B: ""}
+# Dash-like characters pages use interchangeably in running text.
+_MINUS = {0x2212: "-", 0x2010: "-", 0x2011: "-"}
+_FOLD = {**_FULLWIDTH_ASCII, **_SPACES, **_MINUS}
 _HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]+")
 _WHITESPACE = re.compile(r"\s+")
-# Dash-like characters pages use interchangeably in running text.
-_MINUS = str.maketrans({"\u2212": "-", "\u2010": "-", "\u2011": "-"})
-
-
-# One table for the three foldings (their outputs are never keys of another), and the
-# characters any of them touches: most text needs no folding and skips translate()
-# (a dict lookup per character), which is most of the parser's time otherwise.
-_FOLD = {**_FULLWIDTH_ASCII, **_SPACES, **_MINUS}
-_NEEDS_FOLD = re.compile("[\uff01-\uff5e\uff61-\uff9f" + "".join(f"\\u{cp:04x}" for cp in sorted(_SPACES))
-                         + "\u2212\u2010\u2011]")
-_NEEDS_SPACES = re.compile("[" + "".join(f"\\u{cp:04x}" for cp in sorted(_SPACES)) + "]")
 
 
 def fold_width(text: str) -> str:
@@ -36,17 +27,13 @@ def fold_width(text: str) -> str:
 
     Keeps ① ② ㈱ and every other character as written.
     """
-    if not _NEEDS_FOLD.search(text):
-        return text
     text = text.translate(_FOLD)
     return _HALFWIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 def clean(text: str) -> str:
     """Collapse runs of whitespace (any kind) to one space and strip the ends."""
-    if _NEEDS_SPACES.search(text):
-        text = text.translate(_SPACES)
-    return _WHITESPACE.sub(" ", text).strip()
+    return _WHITESPACE.sub(" ", text.translate(_SPACES)).strip()
 
 
 def fold(text: str) -> str:
@@ -54,7 +41,6 @@ def fold(text: str) -> str:
     return clean(fold_width(text))
 
 
-@lru_cache(maxsize=16384)  # the same stored texts are compared again in every run and rebuild step
 def compare_key(text: str | None) -> str:
     """The form-insensitive key two texts are compared by: width-folded, no whitespace."""
     if text is None:

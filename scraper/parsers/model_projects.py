@@ -1,641 +1,563 @@
 """Parser for the model-project page (モデル事業概要, kankeijinkou/discription/index.html).
 
-The parser works on the page's visible lines (see :mod:`scraper.html_lines`) and keys
-on their wording, never on CSS classes:
+The parser reads the page's visible lines (:mod:`scraper.html_lines`) and keys on their
+wording and on the official list of local governments (:mod:`scraper.lgcode`), never on
+CSS classes or one layout:
 
-- a year heading ``令和2年度モデル事業採択団体(全25団体)`` opens a fiscal year;
-- a table year has the header ``採択団体`` / ``事業概要`` and rows ``石狩市`` ``(北海道)``,
-  an optional ``【partners】`` line and the 事業概要 paragraphs;
-- a list year has type headings with counts (``関係深化型(ゆかり型) 6団体``,
-  ``パターン(1)① 16団体(うち①②重複3団体)``) followed by lines of bodies separated
-  by 、 and consortia such as ``北海道(釧路市、北見市)`` after ``[複数団体の連携]``;
-- the type definitions follow a year's lists: the type's name alone on a line, then
-  its definition (and ①② items).
+- A fiscal year starts at its heading, ``令和2年度モデル事業採択団体(全25団体)`` in any
+  width and spacing, and ends at the next year heading or at the page's closing text.
+- A body is a line, two neighbouring lines or the cells of one table row that hold only
+  names of local governments, a ``(prefecture)`` and ``【partners】``: ``石狩市`` over
+  ``(北海道)``, ``(北海道)`` over ``石狩市``, ``北海道 | 石狩市``, ``石狩市(北海道)``,
+  ``北海道石狩市``, ``北海道`` for a prefecture-led body, and consortia as
+  ``北海道(釧路市、北見市)`` or as a nested list under the lead. A line with any other
+  words (``横浜市と連携し…``) is not a body.
+- In a year without type headings, every line after a body up to the next body is its
+  事業概要. In a year with type headings (``関係深化型(ゆかり型) 6団体``,
+  ``パターン(1)① 16団体(うち①②重複3団体)``) the bodies under each heading are its type,
+  and the type definitions follow the lists.
+- Header rows, captions, legends, PDF links and navigation are skipped wherever they are.
 
-Every year is validated against its stated total and every type heading against its
-stated count; any mismatch raises :class:`ParseError` naming the year and the counts.
-
-Parsing starts at the block that holds the first year heading when nothing before it can
-be content (:func:`content_start`): the header and navigation are never read. The work is
-kept small because a rebuild parses every stored snapshot: lines that need width folding
-are found by one byte search of the page, only lines that end like a heading are matched
-against the heading patterns, and each distinct heading, list line, listed body and partner
-list is parsed once per process (``functools`` caches: the same ones come back in every
-snapshot).
+The stated totals are the guard: every year must list exactly its 全N団体 and every type
+its N団体 (a ①②重複 list counts in both ① and ②). Otherwise :class:`ParseError` names the
+year, the counts and the lines that could not be placed, and nothing is stored.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .. import lgcode
 from ..errors import ParseError
-from ..html_lines import html_lines
+from ..html_lines import Line, page_lines
 from ..model import Adoption, Category, FiscalYear, ModelProjectsPage, Partner
-from ..normalize import clean, compare_key, fold_width
+from ..normalize import compare_key, fold
 
 ERAS = {"令和": 2018, "平成": 1988}
+BULLET = r"^[■□●○◆◇◎・\s]*"
 
 YEAR_HEADING = re.compile(
-    r"^(?P<era>令和|平成)\s*(?P<num>元|\d{1,2})\s*年度\s*モデル事業\s*採択団体\s*"
+    BULLET + r"(?P<era>令和|平成)\s*(?P<num>元|\d{1,2})\s*年度\s*(?:モデル事業\s*)?採択団体\s*"
     r"\(\s*全\s*(?P<total>\d+)\s*団体\s*\)$"
 )
 TYPE_HEADING = re.compile(
-    r"^(?P<type>[^。、]{1,40}?)\s*(?P<count>\d+)\s*団体\s*"
+    BULLET + r"(?P<type>[^。、\s][^。、]{0,39}?)\s*(?P<count>\d+)\s*団体\s*"
     r"(?:\(\s*うち\s*(?P<olabel>[^()]*?)\s*重複\s*(?P<ocount>\d+)\s*団体\s*\))?$"
 )
-# A year or type heading ends in 団体 or 団体) (in either width); a table header begins with 採択団体.
-HEADING_ENDS = ("団体", "団体)", "団体）")
-TABLE_HEADER_ONE_LINE = re.compile(r"^採択団体\s*事業概要$")
-PARTNERS_LINE = re.compile(r"^【(?P<partners>[^】]*[^】\s][^】]*)】$")
-LEGEND = re.compile(r"^【\s*】\s*内")
-CONSORTIUM_MARKER = re.compile(r"^\[\s*複数団体の連携\s*\]$")
-YEAR_LIST_TITLE = re.compile(r"年度\s*採択団体\s*一覧$")
+HEADER_WORD = r"(?:採択団体名?|事業概要|都道府県名?|団体名|市区?町村名?|自治体名|類型|事業類型|連携団体|備考|No\.?|番号)"
+# Lines that belong to no body, wherever they stand: header rows, captions, the 【 】 legend,
+# the consortium marker, PDF links, breadcrumbs and in-page navigation.
+CHROME = re.compile(
+    rf"^{HEADER_WORD}(?:\s*[|/]?\s*{HEADER_WORD})*$"
+    r"|採択団体\s*一覧"
+    r"|^[\[【]\s*複数団体の連携\s*[\]】]$"
+    r"|^【\s*】|^凡例"
+    r"|[\[(]\s*PDF[^\])]*[\])]$"
+    r"|^[^。]*\s>\s[^。]*$"
+    r"|^(?:本文へ|ページの?(?:先頭|トップ)へ(?:戻る)?|このページの(?:先頭|トップ)へ|トップへ戻る|戻る|印刷(?:する)?)$"
+)
+# What closes the list of the last year: the page's closing text and footer.
+CLOSING = re.compile(
+    r"^(?:Get ADOBE READER|PDFファイルを見るためには|Adobe Reader|最終更新日|関連リンク|関連情報|お問い合わせ先|"
+    r"Copyright|\(C\)|©)",
+    re.IGNORECASE,
+)
+MUNICIPALITY = re.compile(r"^[^\s()【】「」『』、。,.:・/]{1,12}[市町村区]$")
+NAME_SPLIT = re.compile(r"\s*[、,・/]\s*")
+ITEM = re.compile(r"(?P<lead>[^()]+?)\s*(?:\((?P<paren>[^()]*)\))?")
+PARTNERS_AT_END = re.compile(r"(?P<head>.*?)\s*【(?P<partners>[^【】]*)】")
+PREFECTURE_FIRST = re.compile(r"\(\s*(?P<pref>[^()]+?)\s*\)\s*(?P<name>[^()]+)")
 ENUMERATOR = re.compile(r"^\d+\s*[.．]\s*")
 CIRCLED = re.compile(r"^[\u2460-\u2473\u3251-\u325f]")
-SHORT_NAME = re.compile(r"^[^\s()【】「」、。,.:：]{1,20}$")
-MUNICIPALITY = re.compile(r"^[^\s()【】「」、。,.]{1,12}[市町村区]$")
-MEMBER_SPLIT = re.compile(r"\s*[、・,，]\s*")
-BODY_ITEM = re.compile(r"^(?P<lead>[^()]+?)\s*(?:\((?P<members>[^()]*)\))?$")
-
-
-def _pref_pattern() -> str:
-    return "|".join(re.escape(p) for p in lgcode.prefectures())
-
-
-_NAME_PREF: re.Pattern[str] | None = None
-_PREF_ONLY: re.Pattern[str] | None = None
-
-
-def _name_pref_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    global _NAME_PREF, _PREF_ONLY
-    if _NAME_PREF is None or _PREF_ONLY is None:
-        prefs = _pref_pattern()
-        tail = r"\s*(?:【(?P<partners>[^】]*)】)?$"
-        _NAME_PREF = re.compile(
-            r"^(?P<name>[^\s()【】「」、。]{1,20}?)\s*\(\s*(?P<pref>" + prefs + r")\s*\)" + tail
-        )
-        _PREF_ONLY = re.compile(r"^\(\s*(?P<pref>" + prefs + r")\s*\)" + tail)
-    return _NAME_PREF, _PREF_ONLY
-
-
-def _fold_line(line: str) -> str:
-    """:func:`fold` for a line that is already whitespace-clean (as html_lines gives)."""
-    folded = fold_width(line)
-    return folded if folded is line else clean(folded)  # fold() = clean(fold_width()); fold_width is idempotent
-
-
-def _fold_lines(lines: list[str]) -> list[str]:
-    """The lines width-folded. One scan of the whole text finds the few lines that need folding.
-
-    The lines are as :func:`html_lines` gives them: whitespace is already collapsed to
-    single spaces, so the characters :func:`fold_width` changes are the full-width and
-    half-width forms (U+FF01–U+FF9F) and the three dashes. The forms are found by one
-    byte search of the text in UTF-16LE (a copy of the string's own memory; UTF-32LE if
-    it has characters beyond U+FFFF), where their high byte is 0xFF: several times faster
-    than a regular expression over the text; the dashes by ``str.find``.
-    """
-    joined = "\n".join(lines)
-    hits: list[int] = []  # character offsets, a few per page
-    wide, unit = joined.encode("utf-16-le"), 2
-    if len(wide) != 2 * len(joined):  # characters beyond U+FFFF: one unit per character
-        wide, unit = joined.encode("utf-32-le"), 4
-    at = wide.find(b"\xff")
-    while at != -1:
-        if at % unit == 1:  # the second byte of a character: U+FFxx
-            hits.append(at // unit)
-        at = wide.find(b"\xff", at + 1)
-    for dash in _DASHES:
-        at = joined.find(dash)
-        while at != -1:
-            hits.append(at)
-            at = joined.find(dash, at + 1)
-    if not hits:
-        return lines
-    folded = list(lines)
-    for line in _line_numbers(joined, len(lines), hits):
-        folded[line] = _fold_line(lines[line])
-    return folded
-
-
-def _line_numbers(joined: str, line_count: int, offsets: list[int]) -> list[int]:
-    """The lines (of the newline-joined text, ``line_count`` of them) that hold these character
-    offsets, in order, each once."""
-    offsets = sorted(offsets)
-    # The line of the first offset, counting newlines from the nearer end; then onwards.
-    if offsets[0] > len(joined) // 2:
-        line, counted_to = line_count - 1 - joined.count("\n", offsets[0]), offsets[0]
-    else:
-        line, counted_to = 0, 0
-    found: list[int] = []
-    for at in offsets:
-        line += joined.count("\n", counted_to, at)
-        counted_to = at
-        if not found or found[-1] != line:
-            found.append(line)
-    return found
-
-
-_DASHES = ("\u2212", "\u2010", "\u2011")  # the dashes fold_width folds (normalize._MINUS)
 
 
 def gregorian_year(era: str, num: str) -> int:
     """令和2 → 2020, 令和元 → 2019, 平成30 → 2018 (num already width-folded)."""
-    n = 1 if num == "元" else int(num)
-    return ERAS[era] + n
+    return ERAS[era] + (1 if num == "元" else int(num))
 
 
-@dataclass(slots=True)
+# --- reading names -------------------------------------------------------------------
+
+
+@dataclass
+class _Body:
+    """A body as read from the page, before it becomes an :class:`Adoption`."""
+
+    name: str  # as written (width-folded, no spaces): '石狩市', '新潟県村上市', '北海道'
+    prefecture: str
+    partners: list[str] = field(default_factory=list)  # 【partners】 and consortium members, as written
+    summary: list[str] = field(default_factory=list)  # 事業概要 lines, as on the page
+    category: str | None = None
+
+
+@dataclass
+class _Fragment:
+    """What one line holds when it holds only names: ``kind`` is 'bodies' (complete bodies),
+    'bare' (a municipality without its prefecture), 'prefecture' (written alone, or in
+    parentheses when ``paren``) or 'partners' (a 【…】 line)."""
+
+    kind: str
+    name: str = ""
+    paren: bool = False
+    partners: list[str] = field(default_factory=list)
+    bodies: list[_Body] = field(default_factory=list)
+
+
+def _is_place_name(name: str) -> bool:
+    """A prefecture, a municipality with or without its prefecture: a name a body can have."""
+    pref, rest = lgcode.split_prefecture(name)
+    return (pref is not None and rest == "") or bool(MUNICIPALITY.match(rest))
+
+
+def _names(text: str) -> list[str] | None:
+    """'須崎市、四万十町' or '苫小牧市・長沼町' as names; None if anything else is written there."""
+    names = [name.replace(" ", "") for name in NAME_SPLIT.split(text.strip()) if name]
+    return names if names and all(map(_is_place_name, names)) else None
+
+
+def _fragment(text: str) -> _Fragment | None:
+    """The names a line holds, or None when it holds anything else (a sentence, a heading)."""
+    partners: list[str] = []
+    if (m := PARTNERS_AT_END.fullmatch(text)) is not None:
+        found = _names(m["partners"])
+        if found is None:
+            return None
+        text, partners = m["head"], found
+        if not text:
+            return _Fragment("partners", partners=partners)
+    if text.startswith("(") and text.endswith(")") and lgcode.is_prefecture(text[1:-1].strip()):
+        return _Fragment("prefecture", text[1:-1].strip(), paren=True, partners=partners)
+    if lgcode.is_prefecture(text):
+        return _Fragment("prefecture", text, partners=partners)
+    if (m := PREFECTURE_FIRST.fullmatch(text)) and lgcode.is_prefecture(m["pref"]) and MUNICIPALITY.match(m["name"]):
+        return _Fragment("bodies", bodies=[_Body(m["name"], m["pref"], partners)])
+    items = _split_items(text)
+    if not items:
+        return None
+    bodies = []
+    for item in items:
+        body = _item(item)
+        if body is None:
+            if len(items) == 1 and MUNICIPALITY.match(item.replace(" ", "")):
+                return _Fragment("bare", item.replace(" ", ""), partners=partners)
+            return None
+        bodies.append(body)
+    if partners:
+        if len(bodies) != 1:
+            return None
+        bodies[0].partners.extend(partners)
+    return _Fragment("bodies", bodies=bodies)
+
+
+def _split_items(text: str) -> list[str]:
+    """Split a line on the 、・／ outside parentheses."""
+    items, depth, start = [], 0, 0
+    for at, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return []
+        elif depth == 0 and char in "、,・/":
+            items.append(text[start:at].strip())
+            start = at + 1
+    items.append(text[start:].strip())
+    return [item for item in items if item] if depth == 0 else []
+
+
+def _item(text: str) -> _Body | None:
+    """One listed body: '新潟県村上市', '石狩市(北海道)', '北海道(釧路市、北見市)'; None if it isn't one."""
+    m = ITEM.fullmatch(text)
+    if m is None:
+        return None
+    lead = m["lead"].replace(" ", "")
+    pref, rest = lgcode.split_prefecture(lead)
+    paren = (m["paren"] or "").strip()
+    if pref is None:  # a bare municipality: only with its prefecture in parentheses
+        if MUNICIPALITY.match(lead) and lgcode.is_prefecture(paren):
+            return _Body(lead, paren)
+        return None
+    if rest and not MUNICIPALITY.match(rest):
+        return None
+    if m["paren"] is None or paren == pref:
+        return _Body(lead, pref)
+    members = _names(paren)  # a consortium: the lead, then its members
+    return None if members is None else _Body(lead, pref, members)
+
+
+# --- finding bodies among lines ------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    raw: str  # as html_lines gives it: kept for 事業概要 and definitions
+    text: str  # width-folded: matched against
+    row: int | None
+    depth: int
+
+
+def _body_at(lines: list[_Line], i: int) -> tuple[list[_Body], int] | None:
+    """The bodies that start at line ``i`` and how many lines they take, or None."""
+    here = _fragment(lines[i].text)
+    if here is None or here.kind == "partners":
+        return None
+    partners, j = _partners_below(lines, i + 1)
+    partners[:0] = here.partners
+    there = _fragment(lines[j].text) if j < len(lines) and lines[j].depth <= lines[i].depth else None
+    same_row = there is not None and lines[i].row is not None and lines[i].row == lines[j].row
+    paired = False  # whether the line at j (a cell or a line of the same name) is part of it
+    if here.kind == "bodies":
+        bodies = here.bodies
+        paired = (same_row and there.kind == "prefecture" and len(bodies) == 1
+                  and bodies[0].prefecture == there.name)  # a name cell, then its prefecture cell
+    elif here.kind == "bare":
+        if there is not None and there.kind == "prefecture" and _pairs(here.name, there, same_row):
+            bodies, paired = [_Body(here.name, there.name)], True
+        elif len(lgcode.prefectures_of(here.name)) == 1:  # a name only one prefecture has
+            bodies = [_Body(here.name, lgcode.prefectures_of(here.name)[0])]
+        else:
+            return None
+    else:  # a prefecture
+        if there is not None and there.kind == "bare" and _pairs(there.name, here, same_row):
+            bodies, paired = [_Body(there.name, here.name)], True
+        elif (same_row and there.kind == "bodies" and len(there.bodies) == 1
+              and there.bodies[0].prefecture == here.name and not here.paren):
+            bodies, paired = there.bodies, True  # a prefecture cell, then the body's cell
+        elif same_row and there.kind == "prefecture" and there.name == here.name:
+            bodies, paired = [_Body(here.name, here.name)], True
+        elif here.paren:
+            return None
+        else:
+            bodies = [_Body(here.name, here.name)]
+    if len(bodies) != 1:  # a line listing several bodies stands alone
+        return bodies, 1
+    body = bodies[0]
+    body.partners[:0] = partners
+    if paired:
+        body.partners.extend(there.partners)
+        more, j = _partners_below(lines, j + 1)
+        body.partners.extend(more)
+    members, count = _nested_members(lines, j, lines[i].depth)
+    body.partners.extend(members)
+    return bodies, j + count - i
+
+
+def _partners_below(lines: list[_Line], j: int) -> tuple[list[str], int]:
+    """The 【partners】 on the lines from ``j`` on, and the line after them."""
+    partners: list[str] = []
+    while j < len(lines) and (below := _fragment(lines[j].text)) is not None and below.kind == "partners":
+        partners.extend(below.partners)
+        j += 1
+    return partners, j
+
+
+def _pairs(name: str, prefecture: _Fragment, same_row: bool) -> bool:
+    """Whether a bare municipality and a prefecture on neighbouring lines are one body's name."""
+    if prefecture.name in lgcode.prefectures_of(name):
+        return True
+    return prefecture.paren or same_row  # a name the list does not know, written as one with it
+
+
+def _nested_members(lines: list[_Line], start: int, depth: int) -> tuple[list[str], int]:
+    """A consortium's members listed one per item under their lead (deeper in the list)."""
+    members: list[str] = []
+    j = start
+    while j < len(lines) and lines[j].depth > depth:
+        fragment = _fragment(lines[j].text)
+        if fragment is None or fragment.partners or fragment.paren:
+            return [], 0
+        if fragment.kind == "bodies":
+            if any(body.partners for body in fragment.bodies):
+                return [], 0
+            members.extend(body.name for body in fragment.bodies)
+        else:
+            members.append(fragment.name)
+        j += 1
+    return members, j - start
+
+
+# --- the page ------------------------------------------------------------------------
+
+
+def parse_model_projects(html: str) -> ModelProjectsPage:
+    """Parse the model-project page's decoded HTML into fiscal years and categories."""
+    return parse_lines(page_lines(html))
+
+
+@dataclass
 class _Section:
     fiscal_year: int
     label: str
     stated_total: int
-    raw: list[str]
-    folded: list[str]
-    heads: dict[int, re.Match[str]]  # line index → its type heading (N団体)
-    header_lines: list[int]  # indices of the lines that begin with 採択団体 (a table header?)
+    lines: list[_Line]
 
 
-@dataclass(slots=True)
+@dataclass
+class _Parsed:
+    year: FiscalYear
+    categories: list[Category]
+    unplaced: list[str]  # lines that are neither a body, its 事業概要, a heading nor chrome
+    error: str | None = None
+
+
+def parse_lines(lines: list[Line]) -> ModelProjectsPage:
+    """Parse a page given as its visible lines."""
+    sections = _split_sections([_Line(line.text, fold(line.text), line.row, line.depth) for line in lines])
+    if not sections:
+        raise ParseError(
+            "no fiscal-year heading (…年度モデル事業採択団体(全N団体)) found: the page layout may have changed"
+        )
+    warnings: list[str] = []
+    chosen: dict[int, _Parsed] = {}
+    for section in sections:
+        parsed = _parse_section(section, warnings)
+        known = chosen.get(section.fiscal_year)
+        if known is not None and known.year.adoptions and parsed.year.adoptions:
+            raise ParseError(f"{section.label} (FY{section.fiscal_year}) appears twice on the page")
+        if known is None or (parsed.year.adoptions and not known.year.adoptions):
+            chosen[section.fiscal_year] = parsed  # a heading repeated in a table of contents lists nothing
+    categories: dict[str, Category] = {}
+    for parsed in chosen.values():
+        if parsed.error:
+            raise ParseError(parsed.error)
+        _validate_total(parsed)
+        warnings.extend(f"{parsed.year.label}: ignored line {line[:40]}" for line in parsed.unplaced)
+        for cat in parsed.categories:
+            known_cat = categories.setdefault(cat.name, cat)
+            if compare_key(known_cat.definition) != compare_key(cat.definition):
+                warnings.append(f"category {cat.name} is defined twice with different text; kept the first")
+    years = [chosen[fy].year for fy in sorted(chosen, reverse=True)]
+    return ModelProjectsPage(years=years, categories=list(categories.values()), warnings=warnings)
+
+
+def _split_sections(lines: list[_Line]) -> list[_Section]:
+    starts = [(i, m) for i, line in enumerate(lines) if (m := YEAR_HEADING.match(line.text))]
+    sections = []
+    for n, (i, m) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        body = lines[i + 1 : end]
+        closing = next((j for j, line in enumerate(body) if CLOSING.match(line.text)), len(body))
+        sections.append(_Section(
+            fiscal_year=gregorian_year(m["era"], m["num"]),
+            label=f"{m['era']}{m['num']}年度",
+            stated_total=int(m["total"]),
+            lines=[line for line in body[:closing] if not CHROME.search(line.text)],
+        ))
+    return sections
+
+
+def _parse_section(section: _Section, warnings: list[str]) -> _Parsed:
+    year = FiscalYear(section.fiscal_year, section.label, section.stated_total)
+    if any(TYPE_HEADING.match(line.text) for line in section.lines):
+        return _parse_list_year(section, year, warnings)
+    return _parse_table_year(section, year, warnings)
+
+
+def _validate_total(parsed: _Parsed) -> None:
+    year = parsed.year
+    if year.parsed_total == 0 and year.stated_total:
+        raise ParseError(
+            f"{year.label} (FY{year.fiscal_year}, stated 全{year.stated_total}団体): neither a 採択団体/事業概要 "
+            f"table nor type headings with counts were found: no line names a local government"
+            f"{_not_placed(parsed.unplaced)}"
+        )
+    if year.parsed_total != year.stated_total:
+        raise ParseError(
+            f"{year.label} (FY{year.fiscal_year}): the page states 全{year.stated_total}団体 "
+            f"but {year.parsed_total} bodies were parsed{_not_placed(parsed.unplaced)}"
+        )
+
+
+def _not_placed(lines: list[str]) -> str:
+    if not lines:
+        return ""
+    return "; lines not placed: " + " | ".join(line[:40] for line in lines[:5])
+
+
+def _adoption(fiscal_year: int, body: _Body, warnings: list[str], label: str) -> Adoption:
+    place = lgcode.resolve(body.name, body.prefecture)
+    assert place is not None  # a default prefecture is given
+    if place.prefecture != body.prefecture:
+        raise ParseError(f"{label}: {body.name} is written with prefecture {place.prefecture} "
+                         f"but listed under ({body.prefecture})")
+    if place.lg_code is None:
+        warnings.append(f"{label}: {body.name} has no 全国地方公共団体コード in the code table")
+    partners = []
+    for name in body.partners:
+        p = lgcode.resolve(name, body.prefecture)  # a name without prefecture lies in the lead's
+        assert p is not None
+        partners.append(Partner(name=name, prefecture=p.prefecture, municipality=p.municipality, lg_code=p.lg_code))
+    return Adoption(
+        fiscal_year=fiscal_year, name=body.name, prefecture=place.prefecture, municipality=place.municipality,
+        lg_code=place.lg_code, category=body.category, summary="\n".join(body.summary) or None,
+        partners=partners,
+    )
+
+
+def _no_duplicates(year: FiscalYear) -> None:
+    seen: set[tuple[int, str, str]] = set()
+    for adoption in year.adoptions:
+        if adoption.identity in seen:
+            raise ParseError(f"{year.label} (FY{year.fiscal_year}): {adoption.name} "
+                             f"({adoption.prefecture}) is listed twice")
+        seen.add(adoption.identity)
+
+
+# --- years with 事業概要 (a table, cards, a definition list…) ---------------------------
+
+
+def _parse_table_year(section: _Section, year: FiscalYear, warnings: list[str]) -> _Parsed:
+    bodies: list[_Body] = []
+    unplaced: list[str] = []
+    lines = section.lines
+    i = 0
+    while i < len(lines):
+        found = _body_at(lines, i)
+        if found is not None:
+            bodies.extend(found[0])
+            i += found[1]
+            continue
+        if bodies:
+            bodies[-1].summary.append(lines[i].raw)
+        else:
+            unplaced.append(lines[i].text)
+        i += 1
+    year.adoptions = [_adoption(year.fiscal_year, body, warnings, section.label) for body in bodies]
+    _no_duplicates(year)
+    if year.parsed_total != year.stated_total and not unplaced:
+        # a body the parser did not recognise reads as 事業概要: show the short lines that may be one
+        unplaced = [line for body in bodies for line in body.summary if len(line) <= 30 and "。" not in line]
+    return _Parsed(year, [], unplaced)
+
+
+# --- years listed by type ------------------------------------------------------------
+
+
+@dataclass
 class _Heading:
     type: str
     count: int | None
     overlap_label: str | None = None
     overlap_count: int | None = None
-    bodies: list[Adoption] = field(default_factory=list)
+    bodies: list[_Body] = field(default_factory=list)
     subs: list[_Heading] = field(default_factory=list)
-    is_group: bool = False
 
 
-def parse_model_projects(html: str, *, skip_preamble: bool = True) -> ModelProjectsPage:
-    """Parse the model-project page's decoded HTML into fiscal years and categories.
-
-    The page's header, navigation and introduction, before the block that holds the
-    first year heading, are not parsed (see :func:`content_start`; ``skip_preamble=False``
-    parses everything): the parser never reads them. Should the rest not parse, the
-    whole page is parsed before anything is reported.
-    """
-    start = content_start(html) if skip_preamble else 0
-    if start:
-        try:
-            return parse_lines(html_lines(html[start:]))
-        except ParseError:
-            pass  # the whole page decides
-    return parse_lines(html_lines(html))
+def _heading(line: _Line) -> _Heading | None:
+    m = TYPE_HEADING.match(line.text)
+    if m is None:
+        return None
+    return _Heading(m["type"].strip(), int(m["count"]), m["olabel"], int(m["ocount"]) if m["ocount"] else None)
 
 
-_HEADING_WORDS = "年度モデル事業採択団体"  # in every year heading, in either width
-_BLOCK_START = re.compile(
-    r"<(?i:h[1-6]|p|div|section|article|main|header|aside|nav|table|caption|tr|td|th|ul|ol|li|dl|dt|dd|"
-    r"blockquote|center|form|fieldset)(?=[\s/>])")
-# What a cut must not fall into: comments, elements whose content is raw text, and <pre>
-# (whose descendants keep their line breaks). Each opener with the closer that ends it.
-_RAW_TEXT = "script style textarea title xmp pre noscript template iframe noembed noframes plaintext".split()
-# (a literal "<" first, so the search skips from one "<" to the next, and a look at the next
-# character that turns most tags away before the alternatives are tried)
-_ENCLOSING = re.compile(r"<(?=[!sStTxXpPnNiI])(?i:!--|!\[CDATA\[|(" + "|".join(_RAW_TEXT) + r")(?=[\s/>]))")
-_CLOSERS = {"<!--": re.compile("-->"), "<![CDATA[": re.compile(r"\]\]>"),
-            **{tag: re.compile(f"</{tag}", re.IGNORECASE) for tag in _RAW_TEXT}}
-
-
-def content_start(html: str) -> int:
-    """Offset of the start tag of the block that holds the first year heading; 0 if unsure.
-
-    Found in the source text: the first 年度モデル事業採択団体, then the nearest block-level
-    start tag before it (a few tags back at most). 0 unless everything before that tag is
-    plainly not content: no 度 in it (so no year heading, even one split by markup, can be
-    skipped), no character reference, and no comment, script, style, <pre> or the like
-    left open. Parsing from that tag gives the same lines from the first year heading on
-    as parsing the whole page (tested on the fixtures, reformatted and damaged, in
-    tests/test_properties.py).
-    """
-    lt = html.find(_HEADING_WORDS)
-    if lt < 0:
-        return 0
-    for _ in range(8):
-        lt = html.rfind("<", 0, lt)
-        if lt <= 0:
-            return 0
-        if _BLOCK_START.match(html, lt):
-            break
-    else:
-        return 0
-    if html.find("度", 0, lt) >= 0 or html.find("&#", 0, lt) >= 0:
-        return 0
-    at = 0
-    while (opener := _ENCLOSING.search(html, at, lt)) is not None:
-        closer = _CLOSERS[opener[1].lower() if opener[1] else opener[0].upper()].search(html, opener.end(), lt)
-        if closer is None:
-            return 0  # the cut would fall inside it
-        at = closer.end()
-    return lt
-
-
-def parse_lines(raw_lines: list[str]) -> ModelProjectsPage:
-    folded = _fold_lines(raw_lines)
-    sections = _split_sections(raw_lines, folded)
-    if not sections:
-        raise ParseError(
-            "no fiscal-year heading (…年度モデル事業採択団体(全N団体)) found: "
-            "the page layout may have changed"
-        )
-    warnings: list[str] = []
-    years: dict[int, FiscalYear] = {}
-    categories: dict[str, Category] = {}
-    for section in sections:
-        year, cats = _parse_section(section, warnings)
-        if year.fiscal_year in years:
-            if years[year.fiscal_year].adoptions and year.adoptions:
-                raise ParseError(f"{section.label} (FY{section.fiscal_year}) appears twice on the page")
-            if not year.adoptions:
-                continue
-        years[year.fiscal_year] = year
-        for cat in cats:
-            known = categories.get(cat.name)
-            if known is None:
-                categories[cat.name] = cat
-            elif compare_key(known.definition) != compare_key(cat.definition):
-                warnings.append(f"category {cat.name} is defined twice with different text; kept the first")
-    for year in years.values():
-        _validate_total(year)
-    ordered = [years[k] for k in sorted(years, reverse=True)]
-    return ModelProjectsPage(years=ordered, categories=list(categories.values()), warnings=warnings)
-
-
-def _split_sections(raw: list[str], folded: list[str]) -> list[_Section]:
-    starts: list[tuple[int, re.Match[str]]] = []
-    heads: dict[int, re.Match[str]] = {}
-    header_lines: list[int] = []
-    # Only lines that end like a heading or begin like a table header (as written, before width
-    # folding) are looked at.
-    for i in [i for i, line in enumerate(raw) if line.endswith(HEADING_ENDS) or line.startswith("採択団体")]:
-        line = folded[i]
-        if line.startswith("採択団体"):
-            header_lines.append(i)
-        if not line.endswith(HEADING_ENDS):
-            continue
-        heading = _match_heading(line)
-        if heading is None:
-            continue
-        if heading[0]:
-            starts.append((i, heading[1]))
-        else:
-            heads[i] = heading[1]
-    sections = []
-    for n, (i, m) in enumerate(starts):
-        end = starts[n + 1][0] if n + 1 < len(starts) else len(folded)
-        label = f"{m['era']}{m['num']}年度"
-        sections.append(
-            _Section(
-                fiscal_year=gregorian_year(m["era"], m["num"]),
-                label=label,
-                stated_total=int(m["total"]),
-                raw=raw[i + 1 : end],
-                folded=folded[i + 1 : end],
-                heads={j - i - 1: h for j, h in heads.items() if i < j < end},
-                header_lines=[j - i - 1 for j in header_lines if i < j < end],
-            )
-        )
-    return sections
-
-
-@lru_cache(maxsize=1024)
-def _match_heading(line: str) -> tuple[bool, re.Match[str]] | None:
-    """``(True, match)`` for a year heading, ``(False, match)`` for a type heading, None for
-    neither. Cached: the same headings come back in every snapshot."""
-    if "年度" in line and (m := YEAR_HEADING.match(line)):
-        return True, m
-    m = TYPE_HEADING.match(line)
-    return None if m is None else (False, m)
-
-
-def _parse_section(section: _Section, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
-    year = FiscalYear(section.fiscal_year, section.label, section.stated_total)
-    header_end = _find_table_header(section.folded, section.header_lines)
-    if header_end is not None:
-        year.adoptions = _parse_table(section, header_end, warnings)
-        return year, []
-    if section.heads:
-        return _parse_lists(section, year, warnings)
-    if not any(section.folded):
-        return year, []
-    raise ParseError(
-        f"{section.label} (FY{section.fiscal_year}, stated 全{section.stated_total}団体): "
-        "neither a 採択団体/事業概要 table nor type headings with counts were found"
-    )
-
-
-# --- table years -------------------------------------------------------------------
-
-
-def _find_table_header(folded: list[str], header_lines: list[int]) -> int | None:
-    """Index just past the 採択団体 / 事業概要 header, or None (``header_lines``: the lines beginning with 採択団体)."""
-    for i in header_lines:
-        line = folded[i]
-        if TABLE_HEADER_ONE_LINE.match(line):
-            return i + 1
-        if line == "採択団体" and i + 1 < len(folded) and folded[i + 1] == "事業概要":
-            return i + 2
-    return None
-
-
-def _parse_table(section: _Section, start: int, warnings: list[str]) -> list[Adoption]:
-    name_pref = _name_pref_patterns()[0]
-    folded, raw = section.folded, section.raw
-    # Only a line that opens with ( or 【 or closes with ) or 】 can be a body's name, prefecture or
-    # partners line (or the legend that ends the table); every other line is 事業概要 text, taken
-    # below as slices between the bodies.
-    candidates = [i for i in range(start, len(folded)) if folded[i][0] in "(【" or folded[i][-1] in ")】"]
-    bodies: list[list] = []  # [name, pref, partners, first summary line, end of summary, first line]
-    end = len(folded)
-    for i in candidates:
-        line = folded[i]
-        first = line[0]
-        if first == "【":
-            if LEGEND.match(line):
-                end = i
-                break
-            pm = PARTNERS_LINE.match(line)
-            if pm and bodies and bodies[-1][3] == i:  # right under the body's name: its partners
-                body = bodies[-1]
-                body[2] = pm["partners"] if body[2] is None else f"{body[2]}、{pm['partners']}"
-                body[3] = i + 1
-                continue
-        elif first == "(" and i > start:
-            # '(北海道)' under a name line: the name line began a new body
-            body = _name_over_prefecture(folded[i - 1], line)
-            if body is not None:
-                if bodies:
-                    bodies[-1][4] = i - 1
-                bodies.append([body[0], body[1], body[2], i + 1, None, i - 1])
-                continue
-        if line[-1] in ")】" and "(" in line:
-            m = name_pref.match(line)
-            if m:
-                if bodies:
-                    bodies[-1][4] = i
-                bodies.append([m["name"], m["pref"], m["partners"], i + 1, None, i])
-                continue
-    if bodies:
-        bodies[-1][4] = end
-    for i in range(start, bodies[0][5] if bodies else end):
-        warnings.append(f"{section.label}: ignored a line before the first body: {folded[i][:40]}")
-    year, resolve = section.fiscal_year, lgcode.resolve
-    adoptions = []
-    for name, pref, partners, first, stop, _ in bodies:
-        place = resolve(name, pref)  # a Place: a default prefecture is given
-        if place.prefecture != pref:
-            raise ParseError(f"{section.label}: {name} is written with prefecture {place.prefecture} but listed under ({pref})")
-        adoptions.append(
-            Adoption(  # fiscal_year, name, prefecture, municipality, lg_code, category, summary, partners
-                year, name, pref, place.municipality, place.lg_code, None,
-                "\n".join(raw[first:stop]) if stop > first else None,
-                list(_partners(partners, pref)) if partners else [],
-            )
-        )
-        if place.lg_code is None:
-            _warn_unknown(name, section.label, warnings)
-    return adoptions
-
-
-@lru_cache(maxsize=4096)
-def _name_over_prefecture(name_line: str, line: str) -> tuple[str, str, str | None] | None:
-    """(name, prefecture, partners) of a body written as its name over ``(北海道)`` or
-    ``(北海道)【partners】``; None if these two lines are not one. Cached: the same pairs come
-    back in every snapshot."""
-    pref: str | None = line[1:-1].strip()
-    if line[-1] == ")" and lgcode.is_prefecture(pref):
-        partners = None
-    else:
-        m = _name_pref_patterns()[1].match(line)
-        pref, partners = (m["pref"], m["partners"]) if m else (None, None)
-    if pref is not None and len(name_line) <= 20 and SHORT_NAME.match(name_line):
-        return name_line, pref, partners
-    return None
-
-
-# --- list years --------------------------------------------------------------------
-
-
-def _parse_lists(section: _Section, year: FiscalYear, warnings: list[str]) -> tuple[FiscalYear, list[Category]]:
-    folded, raw = section.folded, section.raw
-    headings: list[_Heading] = []
-    groups: list[_Heading] = []
+def _parse_list_year(section: _Section, year: FiscalYear, warnings: list[str]) -> _Parsed:
+    lines = section.lines
+    headings: list[_Heading] = []  # the types bodies are listed under
+    groups: list[_Heading] = []  # headings over other headings (関係深化型 11団体, パターン(1))
     current: _Heading | None = None
     group: _Heading | None = None
+    unplaced: list[str] = []
+    definitions_from = len(lines)
     i = 0
-    n = len(folded)
-    definitions_from: int | None = None
-    heads = section.heads
-    while i < n:
-        line = folded[i]
-        m = heads.get(i)
-        if m:
-            heading = _Heading(
-                type=m["type"].strip(),
-                count=int(m["count"]),
-                overlap_label=m["olabel"],
-                overlap_count=int(m["ocount"]) if m["ocount"] else None,
-            )
-            nm = heads.get(i + 1)
-            if nm and compare_key(nm["type"]).startswith(compare_key(heading.type)):
-                heading.is_group = True
-                group = heading
+    while i < len(lines):
+        line = lines[i]
+        following = _heading(lines[i + 1]) if i + 1 < len(lines) else None
+        heading = _heading(line)
+        if heading is None and following is not None and compare_key(following.type).startswith(compare_key(line.text)):
+            heading = _Heading(line.text, None)  # a group heading without a count
+        if heading is not None:
+            if following is not None and compare_key(following.type).startswith(compare_key(heading.type)):
+                group, current = heading, None
                 groups.append(heading)
-                current = None
             else:
-                if group is not None and compare_key(heading.type).startswith(compare_key(group.type)):
-                    group.subs.append(heading)
-                else:
+                if group is None or not compare_key(heading.type).startswith(compare_key(group.type)):
                     group = None
+                else:
+                    group.subs.append(heading)
                 headings.append(heading)
                 current = heading
             i += 1
             continue
-        if (line[0] == "[" and CONSORTIUM_MARKER.match(line)) or (line[-1] == "覧" and YEAR_LIST_TITLE.search(line)):
-            i += 1
-            continue
-        bodies = _parse_body_line(line, section, current.type if current is not None else None)
-        if bodies is not None:
-            if current is None:
-                raise ParseError(f"{section.label} (FY{section.fiscal_year}): bodies listed before any type heading: {line[:40]}")
-            current.bodies.extend(bodies)
-            i += 1
-            continue
-        nm = heads.get(i + 1)
-        if nm and compare_key(nm["type"]).startswith(compare_key(line)):
-            # a group heading without a count, e.g. 'パターン(1)'
-            group = _Heading(type=line, count=None, is_group=True)
-            groups.append(group)
-            current = None
-            i += 1
+        found = _body_at(lines, i)
+        if found is not None and current is not None:
+            for body in found[0]:
+                body.category = current.type
+            current.bodies.extend(found[0])
+            i += found[1]
             continue
         if any(h.bodies for h in headings):
             definitions_from = i
             break
-        warnings.append(f"{section.label}: ignored line {line[:40]}")
+        unplaced.append(line.text)
         i += 1
-
-    _validate_headings(section, headings, groups)
+    error = _check_headings(section, headings, groups, unplaced)
     year.adoptions = _merge_bodies(section, headings, warnings)
     type_names = {compare_key(h.type): h.type for h in headings + groups}
-    categories = _parse_definitions(raw, folded, definitions_from, type_names) if definitions_from is not None else []
-    return year, categories
+    categories = _parse_definitions(lines[definitions_from:], type_names)
+    return _Parsed(year, categories, unplaced, error)
 
 
-def _parse_body_line(line: str, section: _Section, category: str | None) -> list[Adoption] | None:
-    """Parse '新潟県村上市、新潟県燕市' or '北海道(釧路市、北見市)、岩手県(宮古市)'; None if not a body list."""
-    parsed = _parse_items(line)
-    if parsed is None:
-        return None
-    year = section.fiscal_year
-    return [Adoption(year, lead, pref, rest, code, category, None, list(members) if members else [])
-            for lead, pref, rest, code, members in parsed]
-
-
-@lru_cache(maxsize=1024)
-def _parse_items(line: str) -> tuple[tuple[str, str, str, str | None, tuple[Partner, ...]], ...] | None:
-    if "。" in line:  # prose, not a list of bodies
-        return None
-    items = _split_top_level(line)
-    if items is None:
-        return None
-    parsed = []
-    for item in items:
-        one = _parse_item(item)
-        if one is None:
-            return None
-        parsed.append(one)
-    return tuple(parsed)
-
-
-@lru_cache(maxsize=4096)
-def _parse_item(item: str) -> tuple[str, str, str, str | None, tuple[Partner, ...]] | None:
-    """One listed body: (name, prefecture, municipality, lg_code, partners), or None if it isn't one.
-
-    Cached: the same names come back in every run and every snapshot of a rebuild.
-    """
-    m = BODY_ITEM.match(item)
-    if not m:
-        return None
-    lead = m["lead"].strip()
-    pref, rest = lgcode.split_prefecture(lead)
-    if pref is None or (rest and not MUNICIPALITY.match(rest)):
-        return None
-    members: tuple[Partner, ...] = ()
-    if m["members"] is not None:
-        for member in MEMBER_SPLIT.split(m["members"].strip()):
-            if not member:
-                continue
-            mpref, mrest = lgcode.split_prefecture(member)
-            if not MUNICIPALITY.match(mrest) and not (mpref and mrest == ""):
-                return None
-        members = _partners(m["members"], pref)
-    return lead, pref, rest, lgcode.lookup(pref, rest), members
-
-
-_ITEM = r"[^、,，()]+(?:\([^()]*\))?"
-_ITEMS = re.compile(rf"\s*{_ITEM}(?:[、,，]\s*{_ITEM})*[、,，]?\s*")
-_ITEM_FIND = re.compile(_ITEM)
-
-
-def _split_top_level(line: str) -> list[str] | None:
-    """Split a line of bodies on the 、 outside parentheses; None if it isn't such a line."""
-    if not _ITEMS.fullmatch(line):
-        return None
-    items = [item.strip() for item in _ITEM_FIND.findall(line)]
-    return [item for item in items if item] or None
-
-
-def _validate_headings(section: _Section, headings: list[_Heading], groups: list[_Heading]) -> None:
+def _check_headings(section: _Section, headings: list[_Heading], groups: list[_Heading],
+                    unplaced: list[str]) -> str | None:
+    """What contradicts a stated count, or None."""
     where = f"{section.label} (FY{section.fiscal_year})"
-    by_key = {compare_key(h.type): h for h in headings}
     for h in headings:
         listed = len(h.bodies)
         if h.overlap_count is not None:
-            target_key = compare_key(f"{h.overlap_label}重複")
-            overlap = next((o for k, o in by_key.items() if k.endswith(target_key) and o is not h), None)
+            target = compare_key(f"{h.overlap_label}重複")
+            overlap = next((o for o in headings if compare_key(o.type).endswith(target) and o is not h), None)
             if overlap is None:
-                raise ParseError(f"{where}: {h.type} states うち{h.overlap_label}重複{h.overlap_count}団体 but no {h.overlap_label}重複 list was found")
+                return (f"{where}: {h.type} states うち{h.overlap_label}重複{h.overlap_count}団体 "
+                        f"but no {h.overlap_label}重複 list was found")
             if len(overlap.bodies) != h.overlap_count:
-                raise ParseError(f"{where}: {h.type} states {h.overlap_count} overlapping bodies but {overlap.type} lists {len(overlap.bodies)}")
+                return (f"{where}: {h.type} states {h.overlap_count} overlapping bodies "
+                        f"but {overlap.type} lists {len(overlap.bodies)}")
             if listed + h.overlap_count != h.count:
-                raise ParseError(f"{where}: {h.type} states {h.count}団体 but {listed} bodies are listed plus {h.overlap_count} overlapping ({listed + h.overlap_count})")
+                return (f"{where}: {h.type} states {h.count}団体 but {listed} bodies are listed "
+                        f"plus {h.overlap_count} overlapping ({listed + h.overlap_count}){_not_placed(unplaced)}")
         elif listed != h.count:
-            raise ParseError(f"{where}: {h.type} states {h.count}団体 but {listed} bodies are listed")
+            return f"{where}: {h.type} states {h.count}団体 but {listed} bodies are listed{_not_placed(unplaced)}"
     for g in groups:
-        if g.count is None:
-            continue
         listed = sum(len(s.bodies) for s in g.subs)
-        if listed != g.count:
-            raise ParseError(f"{where}: {g.type} states {g.count}団体 but its types list {listed} bodies")
+        if g.count is not None and listed != g.count:
+            return f"{where}: {g.type} states {g.count}団体 but its types list {listed} bodies"
+    return None
 
 
 def _merge_bodies(section: _Section, headings: list[_Heading], warnings: list[str]) -> list[Adoption]:
-    merged: dict[tuple[str, str], Adoption] = {}  # one year: (prefecture, municipality) identifies
+    """The year's adoptions: a body listed under two types (①②重複) is one adoption of both."""
+    merged: dict[tuple[int, str, str], Adoption] = {}
     for h in headings:
-        for body in h.bodies:  # each already carries its heading's type as category
-            known = merged.setdefault((body.prefecture, body.municipality), body)
-            if known is body:
-                if body.lg_code is None:
-                    _warn_unknown(body.name, section.label, warnings)
-            else:
+        seen_here: set[tuple[int, str, str]] = set()
+        for body in h.bodies:
+            adoption = _adoption(section.fiscal_year, body, warnings, section.label)
+            if adoption.identity in seen_here:
+                raise ParseError(f"{section.label} (FY{section.fiscal_year}): {adoption.name} "
+                                 f"({adoption.prefecture}) is listed twice under {h.type}")
+            seen_here.add(adoption.identity)
+            known = merged.setdefault(adoption.identity, adoption)
+            if known is not adoption:
                 warnings.append(f"{section.label}: {body.name} is listed under both {known.category} and {h.type}")
                 known.category = f"{known.category}、{h.type}"
     return list(merged.values())
 
 
-def _parse_definitions(raw: list[str], folded: list[str], start: int, type_names: dict[str, str]) -> list[Category]:
+def _parse_definitions(lines: list[_Line], type_names: dict[str, str]) -> list[Category]:
+    """Type definitions: a type's name alone on a line, its definition below (and ①② items)."""
     categories = []
-    # A line as long as this cannot be a type's name, even written with a space between every character.
-    longest = 2 * max(map(len, type_names), default=0)
-    i = start
-    while i < len(folded):
-        if len(folded[i]) >= longest:
+    i = 0
+    while i < len(lines):
+        name = type_names.get(compare_key(lines[i].text))
+        if name is None or i + 1 >= len(lines) or compare_key(lines[i + 1].text) in type_names:
             i += 1
             continue
-        name = type_names.get(compare_key(folded[i]))
-        if name is None or i + 1 >= len(folded) or compare_key(folded[i + 1]) in type_names:
-            i += 1
-            continue
-        parts = [raw[i + 1]]
+        parts = [lines[i + 1].raw]
         j = i + 2
-        while j < len(folded):
-            item = ENUMERATOR.sub("", folded[j])
-            if not CIRCLED.match(item):
-                break
-            parts.append(ENUMERATOR.sub("", raw[j]))
+        while j < len(lines) and CIRCLED.match(ENUMERATOR.sub("", lines[j].text)):
+            parts.append(ENUMERATOR.sub("", lines[j].raw))
             j += 1
         categories.append(Category(name=name, definition="\n".join(parts)))
         i = j
     return categories
-
-
-# --- shared ------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def _partners(text: str, default_prefecture: str) -> tuple[Partner, ...]:
-    """Partners written as '須崎市、四万十町' (a name without prefecture lies in the default one)."""
-    partners = []
-    for name in MEMBER_SPLIT.split(text.strip()):
-        if not name:
-            continue
-        place = lgcode.resolve(name, default_prefecture)  # a Place: a default prefecture is given
-        partners.append(Partner(name=name, prefecture=place.prefecture, municipality=place.municipality, lg_code=place.lg_code))
-    return tuple(partners)
-
-
-def _warn_unknown(name: str, label: str, warnings: list[str]) -> None:
-    """For a body whose place has no code in the code table."""
-    warnings.append(f"{label}: {name} has no 全国地方公共団体コード in the code table")
-
-
-def _validate_total(year: FiscalYear) -> None:
-    if year.parsed_total != year.stated_total:
-        raise ParseError(
-            f"{year.label} (FY{year.fiscal_year}): the page states 全{year.stated_total}団体 "
-            f"but {year.parsed_total} bodies were parsed"
-        )
