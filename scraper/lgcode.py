@@ -43,6 +43,7 @@ ALIASES: dict[tuple[str, str], str] = {
 }
 # The 47 prefecture names, longest first (so 神奈川県 is tried before shorter names).
 PREFECTURES: tuple[str, ...] = tuple(sorted({p for p, m in CODES if m == ""}, key=len, reverse=True))
+_PREFECTURE_LENGTHS = sorted({len(p) for p in PREFECTURES}, reverse=True)  # 4 (神奈川県), 3 (北海道)
 # Each municipality name (and alias) with the prefectures that have one of that name.
 _PREFECTURES_OF: dict[str, list[str]] = {}
 for _pref, _muni in [*CODES, *ALIASES]:
@@ -69,9 +70,9 @@ def split_prefecture(name: str) -> tuple[str | None, str]:
 
     Splits on the 47 known prefecture names, never on the first 都/道/府/県.
     """
-    for pref in PREFECTURES:
-        if name.startswith(pref):
-            return pref, name[len(pref):]
+    for length in _PREFECTURE_LENGTHS:
+        if is_prefecture(name[:length]):
+            return name[:length], name[length:]
     return None, name
 
 
