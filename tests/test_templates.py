@@ -173,3 +173,10 @@ def test_deep_nesting_loses_nothing(wrap) -> None:
 def test_a_huge_text_node_loses_nothing() -> None:
     html = render(Style()).replace("<h3>令和元年度", "<p>" + " " * 11_000_000 + "</p><h3>令和元年度", 1)
     assert entities(parse_model_projects(html)) == EXPECTED
+
+
+@pytest.mark.parametrize("line", ["(PDF" * 200_000, "a > " * 200_000, "【" * 500_000, "(" * 500_000, "石狩市 " * 300_000],
+                         ids=["pdf notes", "breadcrumbs", "brackets", "parentheses", "names and spaces"])
+def test_long_hostile_lines_are_refused_not_hung(line: str) -> None:
+    with pytest.raises(ParseError, match="no line names a local government"):
+        parse_model_projects(one_year(f"<p>{line}</p>", 1))
