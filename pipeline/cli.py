@@ -247,14 +247,12 @@ def report_command(run_id: int | None, since: str | None, fmt: str, output: Path
     Exit status: 0 ok (also when nothing changed in range), 2 bad options, unknown
     run, missing database or configuration error.
     """
-    from db import schema
-
-    from .report import ATOM_DEFAULT_RUNS, ReportRangeError, render, select_changes
+    from .report import ATOM_DEFAULT_RUNS, ReportRangeError, connect_readonly, render, select_changes
 
     config = get_config()
     if not config.database.exists():
         fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
-    conn = schema.connect(config.database)
+    conn = connect_readonly(config.database)
     try:
         data = select_changes(conn, run=run_id, since=since, latest=ATOM_DEFAULT_RUNS if fmt == "atom" else 1,
                               snapshots_root=config.snapshots)

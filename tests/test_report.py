@@ -18,7 +18,7 @@ from db import schema, store
 from pipeline.cli import cli
 from pipeline.demo import run_demo
 from pipeline.diff import Change
-from pipeline.report import char_diff, compact_diff, diff_html, parse_since, select_changes
+from pipeline.report import char_diff, compact_diff, database_id, diff_html, parse_since, select_changes
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EVIL = "<script>alert(\"x\")</script> & 'q'"
@@ -191,9 +191,9 @@ def test_atom_is_valid_with_one_entry_per_run_with_changes(demo: Path) -> None:
         assert feed.find(f"{ATOM}{required}") is not None
     entries = feed.findall(f"{ATOM}entry")
     ids = [e.findtext(f"{ATOM}id") for e in entries]
-    database_id = schema.connect(demo.parent / "kankei.db").execute(
-        "SELECT value FROM meta WHERE key = 'database_id'").fetchone()[0]
-    assert ids == [f"tag:kankei,2026:{database_id}/run/{n}" for n in (4, 3, 1)]
+    feed_id = database_id(schema.connect(demo.parent / "kankei.db"))
+    assert feed.findtext(f"{ATOM}id") == f"tag:kankei,2026:{feed_id}"
+    assert ids == [f"tag:kankei,2026:{feed_id}/run/{n}" for n in (4, 3, 1)]
     for entry in entries:
         for required in ("id", "title", "updated", "content"):
             assert entry.find(f"{ATOM}{required}") is not None
@@ -270,7 +270,7 @@ def test_scraped_text_is_escaped_in_html_and_atom(evil_db: Path) -> None:
     code, page, _ = report(evil_db, "--format", "html")
     assert code == 0
     assert "<script" not in page and "&lt;script&gt;" in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;q&#x27;" in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;" in page  # Jinja2's entities
 
     code, text, _ = report(evil_db, "--format", "atom")
     entry = etree.fromstring(text.encode("utf-8")).find(f"{ATOM}entry")
@@ -297,3 +297,50 @@ def test_char_diff_reconstructs_both_texts(old: str, new: str) -> None:
     assert "".join(t for op, t in ops if op != "+") == old
     assert "".join(t for op, t in ops if op != "-") == new
     assert all(t for _, t in ops)
+
+
+# --- read-only -----------------------------------------------------------------------------
+
+
+def test_reports_never_write_the_database(pristine_demo: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    directory = tmp_path / "demo"
+    shutil.copytree(pristine_demo, directory)
+    config = write_report_config(directory)
+
+    def files() -> dict[str, str]:  # SQLite's -shm index of a WAL database is not content
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in directory.iterdir()
+                if p.is_file() and p.suffix != ".db-shm"}
+
+    before = files()
+    for fmt in ("markdown", "html", "json", "atom"):
+        code, _, err = report(config, "--since", "2000-01-01", "--format", fmt)
+        assert code == 0, err
+    after = files()
+    wal = after.pop("kankei.db-wal", None)
+    assert wal in (None, before.get("kankei.db-wal"), hashlib.sha256(b"").hexdigest())  # nothing logged
+    before.pop("kankei.db-wal", None)
+    assert after == before
+    conn = schema.connect(directory / "kankei.db")
+    assert conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone() is None
+
+
+def test_database_id_is_stable_and_keeps_an_id_stored_earlier(pristine_demo: Path, tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    shutil.copytree(pristine_demo, directory)
+    conn = schema.connect(directory / "kankei.db")
+    derived = database_id(conn)
+    assert derived == database_id(conn) and len(derived) == 36
+    conn.execute("INSERT INTO meta(key, value) VALUES ('database_id', 'stored-by-an-earlier-report')")
+    assert database_id(conn) == "stored-by-an-earlier-report"  # existing feeds keep their ids
+
+
+def test_importing_the_report_package_loads_no_template_engine() -> None:
+    """``kankei run`` imports pipeline.report (for the diff); Jinja2 and feedgen load only to render."""
+    import subprocess
+    import sys
+
+    code = "import sys, pipeline.format, pipeline.report; print(sorted({'jinja2', 'feedgen'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
