@@ -344,3 +344,11 @@ def test_importing_the_report_package_loads_no_template_engine() -> None:
     code = "import sys, pipeline.format, pipeline.report; print(sorted({'jinja2', 'feedgen'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_one_markdown_escaper_for_reports_and_notifications() -> None:
+    from pipeline import notify
+    from pipeline.report import md
+
+    assert md("a\\b`c*d_e[f]g<h>i#j|k\n  l") == r"a\\b\`c\*d\_e\[f\]g\<h\>i\#j\|k l"
+    assert notify.md is md
