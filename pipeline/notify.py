@@ -132,7 +132,7 @@ def change_report(conn: sqlite3.Connection, config: Config, result: RunResult) -
         from . import report
 
         data = report.select_changes(conn, run=result.run_id, snapshots_root=config.snapshots)
-        return report.render_markdown(data)
+        return report.render_markdown(data, config.report.language, config.report.timezone)
     except Exception as e:  # never lose the message because of the renderer
         log.warning("change report renderer failed, sending the short form: %s: %s", type(e).__name__, e)
         return short_report(result)

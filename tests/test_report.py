@@ -69,8 +69,11 @@ def test_parse_since_forms() -> None:
     import datetime as dt
 
     now = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
-    assert parse_since("2026-03-01") == "2026-03-01T00:00:00Z"
-    assert parse_since("2026-03-01T06:30+09:00") == "2026-02-28T21:30:00Z"
+    assert parse_since("2026-03-01") == "2026-02-28T15:00:00Z"  # midnight in Japan, the default zone
+    assert parse_since("2026-03-01T06:00") == "2026-02-28T21:00:00Z"
+    assert parse_since("2026-03-01", tz="UTC") == "2026-03-01T00:00:00Z"
+    assert parse_since("2026-03-01T06:00Z") == "2026-03-01T06:00:00Z"
+    assert parse_since("2026-03-01T06:30+09:00", tz="UTC") == "2026-02-28T21:30:00Z"
     assert parse_since("7d", now=now) == "2026-03-03T12:00:00Z"
 
 
@@ -161,7 +164,7 @@ def test_json_round_trips_with_the_documented_keys(demo: Path) -> None:
     assert json.dumps(data, ensure_ascii=False, indent=2) + "\n" == text
     assert set(data) == {"kankei_report_version", "generated_at", "database_id", "range", "sources", "runs"}
     assert data["kankei_report_version"] == 1
-    assert data["range"]["mode"] == "since" and data["range"]["since"] == "2000-01-01T00:00:00Z"
+    assert data["range"]["mode"] == "since" and data["range"]["since"] == "1999-12-31T15:00:00Z"  # UTC
     assert [r["run_id"] for r in data["runs"]] == [1, 3, 4]
     run1, run3, run4 = data["runs"]
     assert set(run4) == {"run_id", "started_at", "finished_at", "status", "initial_load_sources", "counts", "changes"}
@@ -227,7 +230,7 @@ def test_no_changes_in_range_says_so(demo: Path, tmp_path: Path) -> None:
     code, text, _ = report(demo, "--run", "2")
     assert code == 0 and "No changes in run 2." in text
     code, text, _ = report(demo, "--since", "2999-01-01", "--format", "html")
-    assert code == 0 and "No changes since 2999-01-01T00:00:00Z (0 runs checked)." in text
+    assert code == 0 and "No changes since 2999-01-01 00:00 JST (0 runs checked)." in text
     code, text, _ = report(demo, "--run", "2", "--format", "json")
     assert json.loads(text)["runs"] == []
     code, text, _ = report(demo, "--run", "2", "--format", "atom")

@@ -7,6 +7,11 @@ on or after a moment (``--since``), or by default the latest run that found chan
 (Atom: the latest :data:`ATOM_DEFAULT_RUNS` such runs, since a feed is a window over
 recent runs).
 
+Language and clock: Markdown, HTML and Atom are worded in English or Japanese (``--lang``,
+``[report] language``; one message table per language in :mod:`.messages`) and show
+times in ``[report] timezone`` (default Asia/Tokyo), which also reads ``--since``.
+JSON keeps every time in UTC.
+
 The first load of a source into the database (every fiscal year and body "added")
 is marked ``initial_load``: JSON lists it in full, the other formats summarise it
 (N fiscal years, M bodies) instead of listing a hundred bodies.
@@ -27,7 +32,7 @@ keep their meaning)::
       "range": {
         "mode": "latest" | "run" | "since",
         "run_id": 4 | null,                       # mode "run"; mode "latest": the newest run shown
-        "since": "2026-03-01T00:00:00Z" | null,   # mode "since" (UTC)
+        "since": "2026-02-28T15:00:00Z" | null,   # mode "since" (UTC; --since is read in [report] timezone)
         "latest": 1 | null,                       # mode "latest": how many runs with changes
         "runs_checked": 4                         # runs in range, with or without changes
       },
@@ -57,7 +62,7 @@ keep their meaning)::
     }
 """
 
-from .messages import LANGUAGES, Messages, plural
+from .messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES, Messages, plural
 from .render import (FORMATS, TAG_PREFIX, diff_html, html_run, md, range_title, render, render_atom, render_html,
                      render_json, render_markdown, run_headline)
 from .select import (ATOM_DEFAULT_RUNS, REPORT_VERSION, ReportChange, ReportData, ReportRangeError, ReportRun,
@@ -65,8 +70,9 @@ from .select import (ATOM_DEFAULT_RUNS, REPORT_VERSION, ReportChange, ReportData
 from .textdiff import char_diff, compact_diff
 
 __all__ = [
-    "ATOM_DEFAULT_RUNS", "FORMATS", "LANGUAGES", "REPORT_VERSION", "TAG_PREFIX", "Messages", "ReportChange",
-    "ReportData", "ReportRangeError", "ReportRun", "SnapshotRef", "char_diff", "compact_diff", "connect_readonly",
-    "database_id", "diff_html", "group_by_year", "html_run", "md", "parse_since", "plural", "range_title",
-    "render", "render_atom", "render_html", "render_json", "render_markdown", "run_headline", "select_changes",
+    "ATOM_DEFAULT_RUNS", "DEFAULT_LANGUAGE", "DEFAULT_TIMEZONE", "FORMATS", "LANGUAGES", "REPORT_VERSION",
+    "TAG_PREFIX", "Messages", "ReportChange", "ReportData", "ReportRangeError", "ReportRun", "SnapshotRef",
+    "char_diff", "compact_diff", "connect_readonly", "database_id", "diff_html", "group_by_year", "html_run", "md",
+    "parse_since", "plural", "range_title", "render", "render_atom", "render_html", "render_json",
+    "render_markdown", "run_headline", "select_changes",
 ]

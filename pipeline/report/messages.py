@@ -7,11 +7,14 @@ escaped and the pattern is trusted (see :meth:`Messages.html`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 LANGUAGES = ("en", "ja")
+DEFAULT_LANGUAGE = "en"
+DEFAULT_TIMEZONE = "Asia/Tokyo"  # times are stored in UTC and shown (and --since read) in this zone
 
 Message = str | tuple[str, str]
 
@@ -22,8 +25,7 @@ EN: dict[str, Message] = {
     "range_latest_one": "the latest run with changes",
     "range_latest_one_run": "the latest run with changes (run {run})",
     "range_latest_n": "the latest {n} runs with changes",
-    "generated": "Generated {time}.",
-    "source_portal": "Source: the ministry's 関係人口 portal{links}.",
+    "generated": "Generated {time}. Source: the ministry's 関係人口 portal{links}.",
     "link_sep": ", ",
     "no_changes_run": "No changes in run {run}.",
     "no_changes_since": ("No changes since {since} ({n} run checked).", "No changes since {since} ({n} runs checked)."),
@@ -74,12 +76,85 @@ EN: dict[str, Message] = {
     "totals_changed": ("{n} stated total changed", "{n} stated totals changed"),
     "categories_changed": ("{n} category changed", "{n} categories changed"),
     "page_text_changed": "page text changed",
+    "time": "{d:%Y-%m-%d %H:%M} {zone}",
 }
 
-FIELDS_EN: dict[str, str] = {}  # English reports show the column name as stored (summary, partners, …)
+JA: dict[str, Message] = {
+    "title": "関係人口モデル事業 変更レポート：{range}",
+    "range_run": "第{run}回の実行",
+    "range_since": "{since}以降の実行",
+    "range_latest_one": "変更のあった最新の実行",
+    "range_latest_one_run": "変更のあった最新の実行（第{run}回）",
+    "range_latest_n": "変更のあった最新{n}回の実行",
+    "generated": "作成：{time}。出典：総務省「関係人口ポータルサイト」{links}",
+    "link_sep": " ",
+    "no_changes_run": "第{run}回の実行では変更はありませんでした。",
+    "no_changes_since": "{since}以降、変更はありません（確認した実行：{n}回）。",
+    "no_changes_yet": "まだ変更は記録されていません。",
+    "run_heading": "第{run}回の実行 · {time} · 変更{n}件",
+    "initial_load_mark": " · 初回取得",
+    "snapshot_md": "取得元 {source}：{url}（保存したページ #{id}、{path}）",
+    "snapshot_html": "取得元 {source}：{url} · {stored}（取得 {time}）",
+    "stored_snapshot": "保存したページ #{id}",
+    "initial_load": "{source} の初回取得",
+    "initial_load_text": "：{summary}。全件は {command} で確認できます。",
+    "fiscal_years": "{n}年度分（{listed}）",
+    "year_total": "{label} 全{n}団体",
+    "bodies": "採択団体 {n} 件",
+    "categories": "類型 {n} 件",
+    "page_text_lines": "ページ本文（{n} 行）",
+    "records": "{n} 件",
+    "list_sep": "、",
+    "year_heading": "{label}",
+    "year_heading_bare": "{fy}年度",
+    "other_heading": "類型・その他のページ",
+    "year_added_heading": "{heading}が追加されました（全{n}団体）",
+    "year_removed_heading": "{heading}が削除されました（削除前は全{n}団体）",
+    "stated_total": "記載の団体数：全{old}団体 → 全{new}団体",
+    "added_title": "採択団体 {n} 件追加",
+    "removed_title": "採択団体 {n} 件削除",
+    "changed_title": "採択団体 {n} 件変更",
+    "adoption_changed": "{name}の{field}が変更されました",
+    "edit_label": "変更箇所：",
+    "old_label": "変更前：",
+    "new_label": "変更後：",
+    "none": "（なし）",
+    "category_added": "類型「{name}」が追加されました",
+    "category_removed": "類型「{name}」が削除されました",
+    "category_changed": "類型「{name}」の定義が変更されました",
+    "text_changed": "{name} のページ本文が変更されました：",
+    "feed_title": "kankei：関係人口モデル事業 採択団体の変更",
+    "feed_subtitle": "総務省「関係人口ポータルサイト」で検出した変更（{range}）",
+    "headline": "第{run}回：{parts}",
+    "headline_sep": "／",
+    "initial_headline": "{source} の初回取得：{years}年度分、採択団体 {bodies} 件",
+    "initial_headline_bare": "{source} の初回取得",
+    "year_added_headline": "{name}が追加されました（全{n}団体）",
+    "year_removed_headline": "{name}が削除されました",
+    "bodies_added": "採択団体 {n} 件追加",
+    "bodies_removed": "採択団体 {n} 件削除",
+    "bodies_changed": "採択団体 {n} 件変更",
+    "totals_changed": "記載の団体数 {n} 件変更",
+    "categories_changed": "類型 {n} 件変更",
+    "page_text_changed": "ページ本文の変更",
+    "time": "{d.year}年{d.month}月{d.day}日 {d:%H:%M}（{zone}）",
+}
 
-TABLES: dict[str, dict[str, Message]] = {"en": EN}
-FIELD_NAMES: dict[str, dict[str, str]] = {"en": FIELDS_EN}
+FIELDS_JA: dict[str, str] = {
+    "name": "団体名",
+    "prefecture": "都道府県",
+    "municipality": "市区町村",
+    "lg_code": "団体コード",
+    "category": "類型",
+    "summary": "事業概要",
+    "partners": "連携団体",
+    "definition": "定義",
+    "stated_total": "記載の団体数",
+    "text": "本文",
+}
+
+TABLES: dict[str, dict[str, Message]] = {"en": EN, "ja": JA}
+FIELD_NAMES: dict[str, dict[str, str]] = {"en": {}, "ja": FIELDS_JA}  # English: the column name as stored
 
 
 def plural(n: int, one: str, many: str) -> str:
@@ -101,6 +176,12 @@ class Messages:
         if self.escape is None:
             return pattern.format(**values)
         return self.escape(pattern).format(**values)
+
+    def time(self, value: str, tz: dt.tzinfo) -> str:
+        """A stored UTC time (``2026-04-01T06:00:00Z``) as a reader's clock time in ``tz``."""
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(tz)
+        return TABLES[self.lang]["time"].format(d=moment, zone=moment.tzname())  # type: ignore[union-attr]
 
     def field(self, name: str | None) -> str:
         """A changed field's name for a reader (``summary`` → 事業概要 in Japanese)."""

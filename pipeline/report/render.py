@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import pathname2url
+from zoneinfo import ZoneInfo
 
-from .messages import Messages
+from .messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES, Messages
 from .select import ReportChange, ReportData, ReportRun, SnapshotRef, group_by_year, split_description
 from .textdiff import char_diff, compact_diff
 
@@ -64,23 +65,23 @@ def diff_lines(text: str | None) -> list[tuple[str, str]]:
 # --- wording shared by the formats --------------------------------------------------------
 
 
-def range_title(data: ReportData, t: Messages) -> str:
+def range_title(data: ReportData, t: Messages, tz: str = DEFAULT_TIMEZONE) -> str:
     rng = data.range
     if rng["mode"] == "run":
         return t("range_run", run=rng["run_id"])
     if rng["mode"] == "since":
-        return t("range_since", since=rng["since"])
+        return t("range_since", since=Messages(t.lang).time(rng["since"], ZoneInfo(tz)))
     if rng["latest"] == 1:
         return t("range_latest_one_run", run=rng["run_id"]) if rng["run_id"] else t("range_latest_one")
     return t("range_latest_n", n=rng["latest"])
 
 
-def no_changes_text(data: ReportData, t: Messages) -> str:
+def no_changes_text(data: ReportData, t: Messages, tz: str = DEFAULT_TIMEZONE) -> str:
     rng = data.range
     if rng["mode"] == "run":
         return t("no_changes_run", run=rng["run_id"])
     if rng["mode"] == "since":
-        return t("no_changes_since", since=rng["since"], n=rng["runs_checked"])
+        return t("no_changes_since", since=Messages(t.lang).time(rng["since"], ZoneInfo(tz)), n=rng["runs_checked"])
     return t("no_changes_yet")
 
 
@@ -197,10 +198,19 @@ def _render(template: str, **context: Any) -> str:
     return _environment(template.endswith(".html.j2")).get_template(template).render(**context)
 
 
-def render_markdown(data: ReportData, lang: str = "en") -> str:
-    """Grouped by run, then fiscal year, then kind; plain enough for a terminal or an email."""
+def _context(data: ReportData, lang: str, tz: str) -> dict[str, Any]:
+    """What every template gets: the data, the wording and the reader's clock."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown report language {lang!r}")
     t = Messages(lang)
-    text = _render("report.md.j2", data=data, t=t, title=range_title(data, t), no_changes=no_changes_text(data, t))
+    zone = ZoneInfo(tz)
+    return {"data": data, "lang": lang, "title": t("title", range=range_title(data, t, tz)),
+            "no_changes": no_changes_text(data, t, tz), "when": lambda value: t.time(value, zone)}
+
+
+def render_markdown(data: ReportData, lang: str = DEFAULT_LANGUAGE, tz: str = DEFAULT_TIMEZONE) -> str:
+    """Grouped by run, then fiscal year, then kind; plain enough for a terminal or an email."""
+    text = _render("report.md.j2", t=Messages(lang), **_context(data, lang, tz))
     return text.rstrip("\n") + "\n"
 
 
@@ -209,18 +219,18 @@ def diff_html(old: str, new: str) -> str:
     return str(_environment(True).get_template("diff.html.j2").module.diff(char_diff(old, new)))
 
 
-def render_html(data: ReportData, output: Path | None = None, snapshot_links: bool = True, lang: str = "en") -> str:
+def render_html(data: ReportData, output: Path | None = None, snapshot_links: bool = True,
+                lang: str = DEFAULT_LANGUAGE, tz: str = DEFAULT_TIMEZONE) -> str:
     """One self-contained page (inline CSS, no network fetches); all scraped text escaped."""
-    t = Messages(lang)
-    return _render("report.html.j2", data=data, t=t.html(), lang=lang, title=t("title", range=range_title(data, t)),
-                   no_changes=no_changes_text(data, t), href=_hrefs(data, output, snapshot_links))
+    return _render("report.html.j2", t=Messages(lang).html(), href=_hrefs(data, output, snapshot_links),
+                   **_context(data, lang, tz))
 
 
 def html_run(data: ReportData, run: ReportRun, output: Path | None = None, snapshot_links: bool = True,
-             heading: bool = True, lang: str = "en") -> str:
+             heading: bool = True, lang: str = DEFAULT_LANGUAGE, tz: str = DEFAULT_TIMEZONE) -> str:
     """One run's section (also the content of its Atom entry)."""
-    return _render("run.html.j2", data=data, run=run, t=Messages(lang).html(), heading=heading,
-                   href=_hrefs(data, output, snapshot_links)).rstrip("\n")
+    return _render("run.html.j2", run=run, t=Messages(lang).html(), heading=heading,
+                   href=_hrefs(data, output, snapshot_links), **_context(data, lang, tz)).rstrip("\n")
 
 
 def _hrefs(data: ReportData, output: Path | None, snapshot_links: bool) -> Any:
@@ -244,12 +254,13 @@ def _as_datetime(value: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
-def render_atom(data: ReportData, lang: str = "en") -> str:
+def render_atom(data: ReportData, lang: str = DEFAULT_LANGUAGE, tz: str = DEFAULT_TIMEZONE) -> str:
     """An Atom feed: one entry per run with changes, newest first.
 
     Ids are stable: the feed is ``tag:kankei,2026:<database_id>``, an entry
     ``tag:kankei,2026:<database_id>/run/<run_id>``; an entry's ``updated`` is its run's
-    finish time, so re-rendering gives the same entries.
+    finish time, so re-rendering gives the same entries. Feed dates stay in UTC; the
+    entries' text shows times in ``tz``.
     """
     from feedgen.feed import FeedGenerator
 
@@ -257,10 +268,11 @@ def render_atom(data: ReportData, lang: str = "en") -> str:
     fg = FeedGenerator()
     fg.id(f"{TAG_PREFIX}{data.database_id}")
     fg.title(t("feed_title"))
-    fg.subtitle(_xml(t("feed_subtitle", range=range_title(data, t)) if data.runs else no_changes_text(data, t)))
+    fg.subtitle(_xml(t("feed_subtitle", range=range_title(data, t, tz)) if data.runs
+                     else no_changes_text(data, t, tz)))
     fg.author({"name": "kankei"})
     fg.generator("kankei")
-    fg.language("ja")
+    fg.language(lang)
     fg.link(href=next((u for u in data.sources.values() if is_http(u)), "https://www.soumu.go.jp/kankeijinkou/"),
             rel="alternate")
     fg.updated(_as_datetime(max((r.updated for r in data.runs), default=data.generated_at)))
@@ -270,21 +282,22 @@ def render_atom(data: ReportData, lang: str = "en") -> str:
         fe.title(_xml(run_headline(run, t)))
         fe.updated(_as_datetime(run.updated))
         fe.published(_as_datetime(run.started_at))
-        fe.content(_xml(html_run(data, run, snapshot_links=False, heading=False, lang=lang)), type="html")
+        fe.content(_xml(html_run(data, run, snapshot_links=False, heading=False, lang=lang, tz=tz)), type="html")
         url = next((c.source_url for c in run.changes if is_http(c.source_url)), None)
         if url:
             fe.link(href=url, rel="alternate")
     return fg.atom_str(pretty=True).decode("utf-8")
 
 
-def render(data: ReportData, fmt: str, output: Path | None = None, lang: str = "en") -> str:
-    """Render ``data`` in one of :data:`FORMATS`."""
+def render(data: ReportData, fmt: str, output: Path | None = None, lang: str = DEFAULT_LANGUAGE,
+           tz: str = DEFAULT_TIMEZONE) -> str:
+    """Render ``data`` in one of :data:`FORMATS`, worded in ``lang``, times shown in ``tz`` (JSON: UTC)."""
     if fmt == "markdown":
-        return render_markdown(data, lang)
+        return render_markdown(data, lang, tz)
     if fmt == "html":
-        return render_html(data, output, lang=lang)
+        return render_html(data, output, lang=lang, tz=tz)
     if fmt == "json":
         return render_json(data)
     if fmt == "atom":
-        return render_atom(data, lang)
+        return render_atom(data, lang, tz)
     raise ValueError(f"unknown report format {fmt!r}")

@@ -19,9 +19,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from db.store import utcnow
 from scraper.errors import KankeiError
+
+from .messages import DEFAULT_TIMEZONE
 
 REPORT_VERSION = 1
 ATOM_DEFAULT_RUNS = 20
@@ -143,11 +146,12 @@ def database_id(conn: sqlite3.Connection) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, "\n".join(str(v) for v in first) if first else "empty"))
 
 
-def parse_since(value: str, now: dt.datetime | None = None) -> str:
+def parse_since(value: str, now: dt.datetime | None = None, tz: str = DEFAULT_TIMEZONE) -> str:
     """``--since`` as a UTC timestamp like the stored ones.
 
-    Accepts a date (``2026-03-01``, midnight UTC), an ISO date-time (naive means UTC)
-    or a number of days back (``7d``).
+    Accepts a date (``2026-03-01``: midnight in ``tz``), an ISO date-time (without an
+    offset: in ``tz``) or a number of days back (``7d``). ``kankei report`` passes
+    ``[report] timezone``.
     """
     text = value.strip()
     m = re.fullmatch(r"(\d+)\s*d(ays?)?", text)
@@ -161,17 +165,17 @@ def parse_since(value: str, now: dt.datetime | None = None) -> str:
                 f"--since {value!r}: expected a date (2026-03-01), a date-time (2026-03-01T06:00) or days (7d)"
             ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str | None = None,
-                   latest: int = 1, snapshots_root: Path | None = None) -> ReportData:
+                   latest: int = 1, snapshots_root: Path | None = None, tz: str = DEFAULT_TIMEZONE) -> ReportData:
     """The runs in range with their changes.
 
     ``run``: that run only (unknown run: :class:`ReportRangeError`). ``since``: every
-    run started at or after it (see :func:`parse_since`). Neither: the ``latest`` runs
-    that found changes.
+    run started at or after it (see :func:`parse_since`; read in ``tz``). Neither: the
+    ``latest`` runs that found changes.
     """
     if run is not None and since is not None:
         raise ReportRangeError("use either --run or --since, not both")
@@ -183,7 +187,7 @@ def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str 
         run_ids = [run]
         rng: dict[str, Any] = {"mode": "run", "run_id": run, "since": None, "latest": None, "runs_checked": 1}
     elif since is not None:
-        start = parse_since(since)
+        start = parse_since(since, tz=tz)
         run_ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE started_at >= ? ORDER BY id", (start,))]
         rng = {"mode": "since", "run_id": None, "since": start, "latest": None, "runs_checked": len(run_ids)}
     else:
