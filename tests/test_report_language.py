@@ -129,7 +129,7 @@ def test_times_are_shown_in_asia_tokyo(demo: Path) -> None:
     text = report(demo)
     assert f"## Run 4 · {t4:%Y-%m-%d %H:%M} JST · 3 changes" in text
     ja = report(demo, "--lang", "ja")
-    assert f"## 第4回の実行 · {t4.year}年{t4.month}月{t4.day}日 {t4:%H:%M}（JST） · 変更3件" in ja
+    assert f"## 第4回の実行 · {t4.year}年{t4.month}月{t4.day}日 {t4:%H:%M} JST · 変更3件" in ja
     page = report(demo, "--format", "html")
     fetched = japan_time(schema.connect(demo.parent / "kankei.db").execute(
         "SELECT fetched_at FROM snapshots WHERE id = 4").fetchone()[0])
@@ -204,7 +204,7 @@ def test_report_section_defaults_and_checks() -> None:
 
 def test_every_message_used_exists_in_every_language() -> None:
     used = set()
-    for path in [REPORT_PACKAGE / "render.py", *(REPORT_PACKAGE / "templates").glob("*.j2")]:
+    for path in [REPORT_PACKAGE / "render.py", REPORT_PACKAGE / "charts.py", *(REPORT_PACKAGE / "templates").glob("*.j2")]:
         used |= set(re.findall(r"""\bt\(\s*["'](\w+)["']""", path.read_text(encoding="utf-8")))
     used |= {"added_title", "removed_title", "changed_title", "category_added", "category_removed",
              "category_changed", "bodies_added", "bodies_removed", "bodies_changed", "totals_changed",

@@ -77,6 +77,17 @@ EN: dict[str, Message] = {
     "categories_changed": ("{n} category changed", "{n} categories changed"),
     "page_text_changed": "page text changed",
     "time": "{d:%Y-%m-%d %H:%M} {zone}",
+    "charts_link": "Map and chart of the adopted bodies ↓",
+    "charts_heading": "Adopted bodies on the page now",
+    "charts_note": "Counted from the current page: a body adopted in several fiscal years counts in each.",
+    "map_heading": "Adopted bodies by prefecture",
+    "chart_all_years": "All fiscal years",
+    "tile_title": ("{name}: {n} body", "{name}: {n} bodies"),
+    "map_scale": "white: none; light to dark blue: 1 to {n}",
+    "bars_heading": "Adopted bodies per fiscal year, by type",
+    "bar_title": ("{year}: {n} body", "{year}: {n} bodies"),
+    "segment_title": "{year} {category}: {n}",
+    "chart_no_type": "(type not stated)",
 }
 
 JA: dict[str, Message] = {
@@ -137,7 +148,18 @@ JA: dict[str, Message] = {
     "totals_changed": "記載の団体数 {n} 件変更",
     "categories_changed": "類型 {n} 件変更",
     "page_text_changed": "ページ本文の変更",
-    "time": "{d.year}年{d.month}月{d.day}日 {d:%H:%M}（{zone}）",
+    "time": "{d.year}年{d.month}月{d.day}日 {d:%H:%M} {zone}",
+    "charts_link": "採択団体の地図とグラフ ↓",
+    "charts_heading": "現在掲載されている採択団体",
+    "charts_note": "現在のページから集計しています。複数の年度に採択された団体は、年度ごとに数えています。",
+    "map_heading": "都道府県別の採択団体数",
+    "chart_all_years": "全年度",
+    "tile_title": "{name}：{n}団体",
+    "map_scale": "白：なし、薄い青〜濃い青：1〜{n}団体",
+    "bars_heading": "年度別・類型別の採択団体数",
+    "bar_title": "{year}：{n}団体",
+    "segment_title": "{year} {category}：{n}団体",
+    "chart_no_type": "（類型の記載なし）",
 }
 
 FIELDS_JA: dict[str, str] = {

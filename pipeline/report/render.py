@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from urllib.request import pathname2url
 from zoneinfo import ZoneInfo
 
+from . import charts
 from .messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES, Messages
 from .select import ReportChange, ReportData, ReportRun, SnapshotRef, group_by_year, split_description
 from .textdiff import char_diff, compact_diff
@@ -189,7 +190,7 @@ def _environment(html: bool) -> Any:
         md=md, md_fence=md_fence, is_http=is_http, diff_lines=diff_lines, char_diff=char_diff,
         compact_diff=compact_diff, group_by_year=group_by_year, split_description=split_description,
         run_snapshots=run_snapshots, year_heading=year_heading, initial_summary=initial_summary,
-        SECTIONS=SECTIONS,
+        SECTIONS=SECTIONS, tile_size=charts.TILE,
     )
     return env
 
@@ -222,8 +223,10 @@ def diff_html(old: str, new: str) -> str:
 def render_html(data: ReportData, output: Path | None = None, snapshot_links: bool = True,
                 lang: str = DEFAULT_LANGUAGE, tz: str = DEFAULT_TIMEZONE) -> str:
     """One self-contained page (inline CSS, no network fetches); all scraped text escaped."""
-    return _render("report.html.j2", t=Messages(lang).html(), href=_hrefs(data, output, snapshot_links),
-                   **_context(data, lang, tz))
+    t = Messages(lang)
+    pictures = {"maps": charts.tile_maps(data.adoptions, t), "bars": charts.bar_chart(data.adoptions, t)}
+    return _render("report.html.j2", t=t.html(), href=_hrefs(data, output, snapshot_links),
+                   charts=pictures if data.adoptions else None, **_context(data, lang, tz))
 
 
 def html_run(data: ReportData, run: ReportRun, output: Path | None = None, snapshot_links: bool = True,

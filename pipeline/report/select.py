@@ -84,6 +84,17 @@ class ReportRun:
         return self.finished_at or self.started_at
 
 
+@dataclass(frozen=True)
+class AdoptionCount:
+    """How many bodies of one prefecture the page lists for one fiscal year and type."""
+
+    fiscal_year: int
+    label: str | None  # 令和2年度
+    prefecture: str
+    category: str  # '' where the page states no type
+    count: int
+
+
 @dataclass
 class ReportData:
     generated_at: str
@@ -92,6 +103,7 @@ class ReportData:
     sources: dict[str, str]
     runs: list[ReportRun]
     snapshots_root: Path | None = field(default=None, repr=False)  # for HTML links; not in JSON
+    adoptions: list[AdoptionCount] = field(default_factory=list, repr=False)  # the HTML pictures; not in JSON
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON structure (see :mod:`pipeline.report`)."""
@@ -233,7 +245,17 @@ def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str 
         initial_sources = sorted({c.source or "" for c in changes if c.initial_load})
         runs.append(ReportRun(r["id"], r["started_at"], r["finished_at"], r["status"], initial_sources, changes))
     return ReportData(generated_at=utcnow(), database_id=database_id(conn), range=rng, sources=sources, runs=runs,
-                      snapshots_root=Path(snapshots_root) if snapshots_root else None)
+                      snapshots_root=Path(snapshots_root) if snapshots_root else None,
+                      adoptions=adoption_counts(conn))
+
+
+def adoption_counts(conn: sqlite3.Connection) -> list[AdoptionCount]:
+    """The current adopted bodies counted by fiscal year, prefecture and type."""
+    return [AdoptionCount(*row) for row in conn.execute(
+        """SELECT a.fiscal_year, y.label, a.prefecture, coalesce(a.category, ''), count(*)
+           FROM adoptions a LEFT JOIN fiscal_years y ON y.fiscal_year = a.fiscal_year
+           GROUP BY a.fiscal_year, a.prefecture, coalesce(a.category, '')
+           ORDER BY a.fiscal_year, a.prefecture, coalesce(a.category, '')""")]
 
 
 def group_by_year(changes: list[ReportChange]) -> list[tuple[int | None, str | None, list[ReportChange]]]:
