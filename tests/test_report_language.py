@@ -196,9 +196,8 @@ def test_report_section_defaults_and_checks() -> None:
     assert (default.language, default.timezone) == ("en", "Asia/Tokyo")
     chosen = config_from_dict({**SOURCES, "report": {"language": "ja", "timezone": "UTC"}}, None).report
     assert (chosen.language, chosen.timezone) == ("ja", "UTC")
-    for bad, key in (({"langauge": "ja"}, "report.langauge"), ({"language": "fr"}, "report.language"),
-                     ({"timezone": "Asia/Tokio"}, "report.timezone"), ({"timezone": 9}, "report.timezone")):
-        with pytest.raises(ConfigError, match=re.escape(key)):
+    for bad in ({"langauge": "ja"}, {"language": "fr"}, {"timezone": "Asia/Tokio"}, {"timezone": 9}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):  # the error names the key
             config_from_dict({**SOURCES, "report": bad}, None)
 
 
