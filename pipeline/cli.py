@@ -221,7 +221,9 @@ def demo(directory: Path) -> None:
     click.echo(f"\nDatabase: {db}  ({sum(len(r.changes) for r in results)} changes in {len(results)} runs)")
     conf = directory / "config.toml"
     click.echo(f"Explore it in Datasette:  uv run kankei --config {conf} serve")
-    click.echo(f"Read the change report:   uv run kankei --config {conf} report --since 7d --format html -o report.html")
+    click.echo(f"Read the change report:   uv run kankei --config {conf} report --since 7d --format html "
+               f"-o {directory / 'report.html'}")
+    click.echo(f"In Japanese (日本語):     uv run kankei --config {conf} report --lang ja")
     click.echo(f"Or query it directly:     sqlite3 {db} 'SELECT kind, fiscal_year, name, field FROM changes WHERE run_id > 1'")
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED)
 
@@ -230,39 +232,41 @@ def demo(directory: Path) -> None:
 @config_option
 @click.option("--run", "run_id", type=int, metavar="N", help="Report run N only.")
 @click.option("--since", metavar="DATE",
-              help="Report every run started at or after DATE (UTC): 2026-03-01, 2026-03-01T06:00, or 7d (days ago).")
+              help="Report every run started at or after DATE, read in [report] timezone (default Asia/Tokyo): "
+                   "2026-03-01 (midnight there), 2026-03-01T06:00, 2026-03-01T06:00Z (UTC), or 7d (days ago).")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json", "atom"]), default="markdown",
               show_default=True, help="Markdown for terminals and email, a self-contained HTML page, JSON, or an Atom feed.")
+@click.option("--lang", type=click.Choice(["en", "ja"]), default=None,
+              help="Wording of Markdown, HTML and Atom: English or Japanese (日本語). Default: [report] language, else en.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write the report to FILE (UTF-8) instead of stdout.")
-def report_command(run_id: int | None, since: str | None, fmt: str, output: Path | None) -> None:
+def report_command(run_id: int | None, since: str | None, fmt: str, lang: str | None, output: Path | None) -> None:
     """Report what changed: new fiscal years, added, removed and changed bodies.
 
     Default range: the latest run that found changes (Atom: the latest 20 runs
     with changes, one entry each). The first load of a source is summarised
     (N fiscal years, M bodies); JSON lists everything. HTML links each change to the
     ministry page and to the stored snapshot (relative to FILE with -o, else a
-    file:// URL).
+    file:// URL). Times are shown in [report] timezone (default Asia/Tokyo); JSON
+    keeps them in UTC. The database is opened read-only.
 
     Exit status: 0 ok (also when nothing changed in range), 2 bad options, unknown
     run, missing database or configuration error.
     """
-    from db import schema
-
-    from .report import ATOM_DEFAULT_RUNS, ReportRangeError, render, select_changes
+    from .report import ATOM_DEFAULT_RUNS, ReportRangeError, connect_readonly, render, select_changes
 
     config = get_config()
     if not config.database.exists():
         fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
-    conn = schema.connect(config.database)
+    conn = connect_readonly(config.database)
     try:
         data = select_changes(conn, run=run_id, since=since, latest=ATOM_DEFAULT_RUNS if fmt == "atom" else 1,
-                              snapshots_root=config.snapshots)
+                              snapshots_root=config.snapshots, tz=config.report.timezone)
     except ReportRangeError as e:
         fail(str(e), EXIT_USAGE)
     finally:
         conn.close()
-    text = render(data, fmt, output)
+    text = render(data, fmt, output, lang=lang or config.report.language, tz=config.report.timezone)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from scraper.errors import ConfigError
 from scraper.parsers import PARSERS
 
+from .report.messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES
+
 DEFAULT_USER_AGENT = "kankei/0.1 (+set http.user_agent to your contact)"
 
 
@@ -60,13 +62,14 @@ class Config:
     sources: list[Source]
     schedule: ScheduleConfig | None = None
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    report: ReportConfig = field(default_factory=lambda: ReportConfig())  # [report], see the end of this file
 
     @property
     def lock_path(self) -> Path:
         return self.database.with_name(self.database.name + ".lock")
 
 
-KNOWN_SECTIONS = {"storage", "http", "sources", "schedule", "notify"}
+KNOWN_SECTIONS = {"storage", "http", "sources", "schedule", "notify", "report"}
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
@@ -167,7 +170,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
         failure_threshold=int(_number(nt, "notify.failure_threshold", 3, fail, integer=True)),
     )
     return Config(path=path, database=database, snapshots=snapshots, http=http, sources=sources,
-                  schedule=schedule, notify=notify)
+                  schedule=schedule, notify=notify, report=report_config(data, fail))
 
 
 def _table(data: dict[str, Any], key: str, fail) -> dict[str, Any]:
@@ -208,3 +211,35 @@ def _str_list(d: dict[str, Any], key: str, default: list[str], fail) -> list[str
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise fail(key, f"must be a list of strings, got {value!r}")
     return list(value)
+
+
+# --- [report]: the reports' language and clock (kankei report, notifications) -------------------------------
+
+
+@dataclass
+class ReportConfig:
+    language: str = DEFAULT_LANGUAGE  # en or ja: the wording of Markdown, HTML and Atom reports
+    timezone: str = DEFAULT_TIMEZONE  # Asia/Tokyo: times shown in reports, and --since read, in this IANA zone
+
+
+REPORT_KEYS = ("language", "timezone")
+
+
+def report_config(data: dict[str, Any], fail) -> ReportConfig:
+    """The [report] section: every key known, the language one of the reports' languages, the zone real."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    section = _table(data, "report", fail)
+    for key in section:
+        if key not in REPORT_KEYS:
+            raise fail(f"report.{key}", f"is not a key of [report] (keys: {', '.join(REPORT_KEYS)})")
+    report = ReportConfig(language=_str(section, "report.language", ReportConfig.language, fail),
+                          timezone=_str(section, "report.timezone", ReportConfig.timezone, fail))
+    if report.language not in LANGUAGES:
+        raise fail("report.language", f"must be one of {', '.join(LANGUAGES)}, got {report.language!r}")
+    try:
+        ZoneInfo(report.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail("report.timezone",
+                   f"must be an IANA time zone such as Asia/Tokyo or UTC, got {report.timezone!r}") from None
+    return report

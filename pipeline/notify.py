@@ -32,6 +32,7 @@ from scraper.errors import ConfigError
 from .config import Config
 from .cycle import RunResult
 from .format import change_line
+from .report import md
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def change_report(conn: sqlite3.Connection, config: Config, result: RunResult) -
         from . import report
 
         data = report.select_changes(conn, run=result.run_id, snapshots_root=config.snapshots)
-        return report.render_markdown(data)
+        return report.render_markdown(data, config.report.language, config.report.timezone)
     except Exception as e:  # never lose the message because of the renderer
         log.warning("change report renderer failed, sending the short form: %s: %s", type(e).__name__, e)
         return short_report(result)
@@ -155,18 +156,11 @@ def short_report(result: RunResult) -> str:
             lines += [f"Initial load: {detail}.", ""]
             continue
         shown = s.changes[:REPORT_LINES]
-        lines += [f"- {_md(change_line(c))}" for c in shown]
+        lines += [f"- {md(change_line(c))}" for c in shown]
         if len(s.changes) > len(shown):
             lines.append(f"- … and {len(s.changes) - len(shown)} more (see the `changes` table)")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _md(text: str) -> str:
-    """Escape the Markdown characters that would change a change line's meaning."""
-    for ch in ("\\", "*", "_", "`", "[", "]", "<", ">"):
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 # --- queue and delivery -----------------------------------------------------------------

@@ -18,7 +18,7 @@ from db import schema, store
 from pipeline.cli import cli
 from pipeline.demo import run_demo
 from pipeline.diff import Change
-from pipeline.report import char_diff, compact_diff, diff_html, parse_since, select_changes
+from pipeline.report import char_diff, compact_diff, database_id, diff_html, parse_since, select_changes
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EVIL = "<script>alert(\"x\")</script> & 'q'"
@@ -69,8 +69,11 @@ def test_parse_since_forms() -> None:
     import datetime as dt
 
     now = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
-    assert parse_since("2026-03-01") == "2026-03-01T00:00:00Z"
-    assert parse_since("2026-03-01T06:30+09:00") == "2026-02-28T21:30:00Z"
+    assert parse_since("2026-03-01") == "2026-02-28T15:00:00Z"  # midnight in Japan, the default zone
+    assert parse_since("2026-03-01T06:00") == "2026-02-28T21:00:00Z"
+    assert parse_since("2026-03-01", tz="UTC") == "2026-03-01T00:00:00Z"
+    assert parse_since("2026-03-01T06:00Z") == "2026-03-01T06:00:00Z"
+    assert parse_since("2026-03-01T06:30+09:00", tz="UTC") == "2026-02-28T21:30:00Z"
     assert parse_since("7d", now=now) == "2026-03-03T12:00:00Z"
 
 
@@ -161,7 +164,7 @@ def test_json_round_trips_with_the_documented_keys(demo: Path) -> None:
     assert json.dumps(data, ensure_ascii=False, indent=2) + "\n" == text
     assert set(data) == {"kankei_report_version", "generated_at", "database_id", "range", "sources", "runs"}
     assert data["kankei_report_version"] == 1
-    assert data["range"]["mode"] == "since" and data["range"]["since"] == "2000-01-01T00:00:00Z"
+    assert data["range"]["mode"] == "since" and data["range"]["since"] == "1999-12-31T15:00:00Z"  # UTC
     assert [r["run_id"] for r in data["runs"]] == [1, 3, 4]
     run1, run3, run4 = data["runs"]
     assert set(run4) == {"run_id", "started_at", "finished_at", "status", "initial_load_sources", "counts", "changes"}
@@ -191,9 +194,9 @@ def test_atom_is_valid_with_one_entry_per_run_with_changes(demo: Path) -> None:
         assert feed.find(f"{ATOM}{required}") is not None
     entries = feed.findall(f"{ATOM}entry")
     ids = [e.findtext(f"{ATOM}id") for e in entries]
-    database_id = schema.connect(demo.parent / "kankei.db").execute(
-        "SELECT value FROM meta WHERE key = 'database_id'").fetchone()[0]
-    assert ids == [f"tag:kankei,2026:{database_id}/run/{n}" for n in (4, 3, 1)]
+    feed_id = database_id(schema.connect(demo.parent / "kankei.db"))
+    assert feed.findtext(f"{ATOM}id") == f"tag:kankei,2026:{feed_id}"
+    assert ids == [f"tag:kankei,2026:{feed_id}/run/{n}" for n in (4, 3, 1)]
     for entry in entries:
         for required in ("id", "title", "updated", "content"):
             assert entry.find(f"{ATOM}{required}") is not None
@@ -227,7 +230,7 @@ def test_no_changes_in_range_says_so(demo: Path, tmp_path: Path) -> None:
     code, text, _ = report(demo, "--run", "2")
     assert code == 0 and "No changes in run 2." in text
     code, text, _ = report(demo, "--since", "2999-01-01", "--format", "html")
-    assert code == 0 and "No changes since 2999-01-01T00:00:00Z (0 runs checked)." in text
+    assert code == 0 and "No changes since 2999-01-01 00:00 JST (0 runs checked)." in text
     code, text, _ = report(demo, "--run", "2", "--format", "json")
     assert json.loads(text)["runs"] == []
     code, text, _ = report(demo, "--run", "2", "--format", "atom")
@@ -270,7 +273,7 @@ def test_scraped_text_is_escaped_in_html_and_atom(evil_db: Path) -> None:
     code, page, _ = report(evil_db, "--format", "html")
     assert code == 0
     assert "<script" not in page and "&lt;script&gt;" in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;q&#x27;" in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;" in page  # Jinja2's entities
 
     code, text, _ = report(evil_db, "--format", "atom")
     entry = etree.fromstring(text.encode("utf-8")).find(f"{ATOM}entry")
@@ -297,3 +300,58 @@ def test_char_diff_reconstructs_both_texts(old: str, new: str) -> None:
     assert "".join(t for op, t in ops if op != "+") == old
     assert "".join(t for op, t in ops if op != "-") == new
     assert all(t for _, t in ops)
+
+
+# --- read-only -----------------------------------------------------------------------------
+
+
+def test_reports_never_write_the_database(pristine_demo: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    directory = tmp_path / "demo"
+    shutil.copytree(pristine_demo, directory)
+    config = write_report_config(directory)
+
+    def files() -> dict[str, str]:  # SQLite's -shm index of a WAL database is not content
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in directory.iterdir()
+                if p.is_file() and p.suffix != ".db-shm"}
+
+    before = files()
+    for fmt in ("markdown", "html", "json", "atom"):
+        code, _, err = report(config, "--since", "2000-01-01", "--format", fmt)
+        assert code == 0, err
+    after = files()
+    wal = after.pop("kankei.db-wal", None)
+    assert wal in (None, before.get("kankei.db-wal"), hashlib.sha256(b"").hexdigest())  # nothing logged
+    before.pop("kankei.db-wal", None)
+    assert after == before
+    conn = schema.connect(directory / "kankei.db")
+    assert conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone() is None
+
+
+def test_database_id_is_stable_and_keeps_an_id_stored_earlier(pristine_demo: Path, tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    shutil.copytree(pristine_demo, directory)
+    conn = schema.connect(directory / "kankei.db")
+    derived = database_id(conn)
+    assert derived == database_id(conn) and len(derived) == 36
+    conn.execute("INSERT INTO meta(key, value) VALUES ('database_id', 'stored-by-an-earlier-report')")
+    assert database_id(conn) == "stored-by-an-earlier-report"  # existing feeds keep their ids
+
+
+def test_importing_the_report_package_loads_no_template_engine() -> None:
+    """``kankei run`` imports pipeline.report (for the diff); Jinja2 and feedgen load only to render."""
+    import subprocess
+    import sys
+
+    code = "import sys, pipeline.format, pipeline.report; print(sorted({'jinja2', 'feedgen'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_one_markdown_escaper_for_reports_and_notifications() -> None:
+    from pipeline import notify
+    from pipeline.report import md
+
+    assert md("a\\b`c*d_e[f]g<h>i#j|k\n  l") == r"a\\b\`c\*d\_e\[f\]g\<h\>i\#j\|k l"
+    assert notify.md is md

@@ -24,7 +24,7 @@ from db import search as db_search
 from pipeline.cli import cli
 from pipeline.cycle import RunResult, run_cycle
 from pipeline.demo import SamplePageServer, demo_config, sample_bytes
-from pipeline.serve import COLUMNS, LICENSE, LICENSE_URL, QUERIES, make_datasette
+from pipeline.serve import COLUMNS, LICENSE, LICENSE_URL, METADATA_FILE, QUERIES, load_metadata_file, make_datasette
 from tests.http_server import unused_port
 
 SEARCH_COLUMNS = ("name", "prefecture", "municipality", "category", "summary")
@@ -84,6 +84,26 @@ def test_metadata_licence_source_and_column_descriptions(ds) -> None:
     assert "Local government code" in adoptions  # a column description
     metadata = get(ds, "/-/metadata.json")[0]
     assert metadata["license"] == LICENSE
+
+
+def test_metadata_comes_from_the_data_file(ds) -> None:
+    """Datasette serves pipeline/datasette/metadata.yml, with the source URL and search filled in."""
+    assert METADATA_FILE.name == "metadata.yml" and METADATA_FILE.parent.name == "datasette"
+    file = load_metadata_file()
+    served = get(ds, "/-/metadata.json")[0]
+    assert served["title"] == file["title"] and served["license_url"] == file["license_url"]
+    assert "{source_url}" in file["description"] and "{source_url}" not in served["description"]
+    assert "出典：総務省「関係人口ポータルサイト」(https://www.soumu.go.jp/kankeijinkou/discription/index.html)" in (
+        served["description"])
+    tables = served["databases"]["kankei"]["tables"]
+    for name, table in file["tables"].items():
+        assert tables[name]["columns"] == table["columns"]
+    # A description written once in the file and reused by the version tables and views.
+    lg_code = file["tables"]["adoptions"]["columns"]["lg_code"]
+    assert all(tables[t]["columns"]["lg_code"] == lg_code for t in ("adoption_versions", "current_adoptions"))
+    queries = served["databases"]["kankei"]["queries"]
+    assert set(queries) == set(file["queries"]) | {"search"}
+    assert queries["search"]["title"] == file["search_query"]["title"] and ":q" in queries["search"]["sql"]
 
 
 def test_every_column_is_described(demo_db: Path) -> None:
