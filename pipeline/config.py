@@ -7,6 +7,8 @@ invalid key raises :class:`ConfigError` naming the key and the file.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -66,7 +68,14 @@ class Config:
         return self.database.with_name(self.database.name + ".lock")
 
 
-KNOWN_SECTIONS = {"storage", "http", "sources", "schedule", "notify"}
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "storage": ("database", "snapshots"),
+    "http": ("user_agent", "timeout", "retries", "min_interval", "max_bytes", "allowed_hosts", "respect_robots"),
+    "sources": ("name", "url", "parser"),
+    "schedule": ("cron", "timezone", "jitter"),
+    "notify": ("urls", "failure_threshold"),
+}
+KNOWN_SECTIONS = set(KNOWN_KEYS)
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
@@ -98,9 +107,17 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
     def fail(key: str, problem: str) -> ConfigError:
         return ConfigError(f"{where}: {key} {problem}")
 
-    unknown = set(data) - KNOWN_SECTIONS
+    unknown = sorted(set(data) - KNOWN_SECTIONS)
     if unknown:
-        raise fail(sorted(unknown)[0], f"is not a known section (known: {', '.join(sorted(KNOWN_SECTIONS))})")
+        raise ConfigError(f"{where}: {unknown[0]} is not a known section{_did_you_mean(unknown[0], KNOWN_KEYS)}"
+                          f" (known: {', '.join(sorted(KNOWN_SECTIONS))})")
+    for section, keys in KNOWN_KEYS.items():
+        tables = data.get(section)
+        tables = tables if isinstance(tables, list) else [tables] if isinstance(tables, dict) else []
+        label = "[[sources]]" if section == "sources" else f"[{section}]"
+        for table in tables:
+            for key in (k for k in (table if isinstance(table, dict) else {}) if k not in keys):
+                raise ConfigError(f"{where}: `{key}` is not a key of {label}{_did_you_mean(key, keys)}")
 
     storage = _table(data, "storage", fail)
     database = base / _str(storage, "storage.database", "data/kankei.db", fail)
@@ -170,6 +187,12 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
                   schedule=schedule, notify=notify)
 
 
+def _did_you_mean(key: str, known) -> str:
+    """'; did you mean `database`?' for the nearest known key, or ''."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
 def _table(data: dict[str, Any], key: str, fail) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -188,6 +211,8 @@ def _number(d: dict[str, Any], key: str, default: float, fail, integer: bool = F
     value = d.get(key.rsplit(".", 1)[-1], default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
         raise fail(key, f"must be {'an integer' if integer else 'a number'}, got {value!r}")
+    if not math.isfinite(value):
+        raise fail(key, f"must be a finite number, got {value!r}")
     low = 0 if minimum is not None else 1e-9
     if minimum is None and value <= 0:
         raise fail(key, f"must be greater than 0, got {value!r}")
