@@ -254,14 +254,17 @@ def report_command(run_id: int | None, since: str | None, fmt: str, output: Path
     config = get_config()
     if not config.database.exists():
         fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
-    conn = schema.connect(config.database)
     try:
-        data = select_changes(conn, run=run_id, since=since, latest=ATOM_DEFAULT_RUNS if fmt == "atom" else 1,
-                              snapshots_root=config.snapshots)
+        conn = schema.connect(config.database)
+        try:
+            data = select_changes(conn, run=run_id, since=since, latest=ATOM_DEFAULT_RUNS if fmt == "atom" else 1,
+                                  snapshots_root=config.snapshots)
+        finally:
+            conn.close()
     except ReportRangeError as e:
         fail(str(e), EXIT_USAGE)
-    finally:
-        conn.close()
+    except sqlite3.DatabaseError as e:
+        fail(f"cannot read {config.database}: {e}", EXIT_USAGE)
     text = render(data, fmt, output)
     if output is not None:
         try:
@@ -292,4 +295,7 @@ def serve_command(port: int, host: str) -> None:
     if not config.database.exists():
         fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
     source_url = next((s.url for s in config.sources if s.parser == "model_projects"), None)
-    serve(config.database, host=host, port=port, source_url=source_url, echo=click.echo)
+    try:
+        serve(config.database, host=host, port=port, source_url=source_url, echo=click.echo)
+    except sqlite3.DatabaseError as e:
+        fail(f"cannot read {config.database}: {e}", EXIT_USAGE)
