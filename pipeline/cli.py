@@ -281,13 +281,18 @@ def report_command(run_id: int | None, since: str | None, fmt: str, output: Path
 @click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 exposes it to your network).")
-def serve_command(port: int, host: str) -> None:
+@click.option("--allow-sql", is_flag=True, help="Allow arbitrary SQL on an address other than loopback.")
+def serve_command(port: int, host: str, allow_sql: bool) -> None:
     """Browse the database in Datasette, with metadata, facets and canned queries.
 
     Serves the configured database live (a running `kankei run` may write at the
     same time). Canned queries: recent_changes, multi_year_bodies,
     adoptions_per_prefecture_year, body_history, search (any length, e.g. 農業).
     Needs no network access. Stop with Ctrl-C.
+
+    Arbitrary SQL is allowed on a loopback address only, unless --allow-sql is
+    given; canned queries, table pages and search always work. No query may build
+    a value over 10 MB, and each stops after 1 s. The start prints what is exposed.
     """
     from .serve import serve
 
@@ -296,6 +301,7 @@ def serve_command(port: int, host: str) -> None:
         fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
     source_url = next((s.url for s in config.sources if s.parser == "model_projects"), None)
     try:
-        serve(config.database, host=host, port=port, source_url=source_url, echo=click.echo)
+        serve(config.database, host=host, port=port, source_url=source_url, echo=click.echo,
+              allow_sql=True if allow_sql else None)
     except sqlite3.DatabaseError as e:
         fail(f"cannot read {config.database}: {e}", EXIT_USAGE)
