@@ -27,6 +27,7 @@ class HttpConfig:
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 30.0
     retries: int = 3
+    backoff: float = 1.0
     min_interval: float = 2.0
     max_bytes: int = 10_000_000
     allowed_hosts: list[str] = field(default_factory=lambda: ["www.soumu.go.jp"])
@@ -70,7 +71,7 @@ class Config:
 
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "storage": ("database", "snapshots"),
-    "http": ("user_agent", "timeout", "retries", "min_interval", "max_bytes", "allowed_hosts", "respect_robots"),
+    "http": ("user_agent", "timeout", "retries", "backoff", "min_interval", "max_bytes", "allowed_hosts", "respect_robots"),
     "sources": ("name", "url", "parser"),
     "schedule": ("cron", "timezone", "jitter"),
     "notify": ("urls", "failure_threshold"),
@@ -129,6 +130,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
         user_agent=_str(h, "http.user_agent", defaults.user_agent, fail),
         timeout=_number(h, "http.timeout", defaults.timeout, fail),
         retries=int(_number(h, "http.retries", defaults.retries, fail, integer=True, minimum=0)),
+        backoff=_number(h, "http.backoff", defaults.backoff, fail, minimum=0),
         min_interval=_number(h, "http.min_interval", defaults.min_interval, fail, minimum=0),
         max_bytes=int(_number(h, "http.max_bytes", defaults.max_bytes, fail, integer=True)),
         allowed_hosts=_str_list(h, "http.allowed_hosts", defaults.allowed_hosts, fail),

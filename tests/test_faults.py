@@ -11,7 +11,7 @@ no change was recorded, and that the next run is normal again (a 304, exit 0).
 from __future__ import annotations
 
 import ctypes
-import json
+import gzip
 import os
 import re
 import sqlite3
@@ -38,6 +38,8 @@ PAGE = (FIXTURES / "model_projects_table.html").read_bytes()
 HTML_UTF8 = "text/html; charset=utf-8"
 ETAG = '"v1"'
 MAX_BYTES = 100_000
+TIMEOUT = 0.2  # seconds: http.timeout of every run here
+RETRY_AFTER = "0.3"  # seconds: what the busy server asks for
 STATE_TABLES = ("fiscal_years", "adoptions", "partners", "categories", "changes", "pages")
 
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE = 0, 1, 2
@@ -72,7 +74,7 @@ class Site:
         return self.tmp / "data" / "kankei.db"
 
     def write_config(self, url: str | None = None) -> Path:
-        return write_config(self.tmp, url or self.url, timeout=1, retries=1, max_bytes=MAX_BYTES)
+        return write_config(self.tmp, url or self.url, timeout=TIMEOUT, retries=1, max_bytes=MAX_BYTES, backoff=0.05)
 
     def run(self, url: str | None = None) -> Result:
         self.write_config(url)
@@ -126,7 +128,7 @@ def assert_next_run_normal(site: Site, before: dict[str, list[tuple[Any, ...]]])
     assert result.exit_code == EXIT_OK, result.output
     assert result.stdout == f"{SOURCE}: unchanged (304 Not Modified)\n"
     assert site.server.count(PAGE_PATH) == 1
-    assert site.server.count("/robots.txt") == 0  # the baseline's robots.txt is kept for 24 hours
+    assert site.server.count("/robots.txt") == 1  # once per host per run
     assert site.integrity() == "ok"
     after = site.state()
     # The 304 made a compact snapshot row confirming the last good body, which the state still reflects.
@@ -185,7 +187,52 @@ def one_attempt(site: Site, extra: dict[str, Any]) -> None:
 
 def retry_after_honoured(site: Site, extra: dict[str, Any]) -> None:
     first, second = site.server.requests_to(PAGE_PATH)
-    assert second.received_at - first.received_at >= 0.95
+    assert second.received_at - first.received_at >= float(RETRY_AFTER) - 0.01
+
+
+def redirect_with(location: str) -> Callable[[Site, Callable[[], LoopbackServer]], None]:
+    """A redirect to ``location`` (``{port}``: another server's port) that must not reach that server."""
+
+    def arrange(site: Site, factory: Callable[[], LoopbackServer]) -> None:
+        other = factory()
+        other.route(PAGE_PATH, Reply(200, body=PAGE, content_type=HTML_UTF8))
+        site.extra["other"] = other
+        site.server.route(PAGE_PATH, Reply(302, headers={"Location": location.format(port=other.port)}))
+
+    return arrange
+
+
+def crawl_delay(seconds: int) -> Callable[[Site, Any], None]:
+    def arrange(site: Site, _factory: Any) -> None:
+        site.server.route("/robots.txt", Reply(200, body=f"User-agent: *\nCrawl-delay: {seconds}\n",
+                                               content_type="text/plain"))
+        site.server.route(PAGE_PATH, good_reply)
+        site.extra["started"] = time.monotonic()
+
+    return arrange
+
+
+def page_never_requested(site: Site, extra: dict[str, Any]) -> None:
+    assert site.server.count(PAGE_PATH) == 0
+    assert time.monotonic() - extra["started"] < 5
+    site.server.unroute("/robots.txt")
+
+
+def within_deadlines(site: Site, extra: dict[str, Any]) -> None:
+    """Two attempts of TIMEOUT each and a short backoff: far less than the header trickle would take."""
+    first, second = site.server.requests_to(PAGE_PATH)
+    assert second.received_at - first.received_at < 1.5
+
+
+def listed_twice() -> bytes:
+    """The page with a second 石狩市 row in 令和2年度, its heading raised to 全26団体 to match."""
+    text = PAGE.decode("utf-8")
+    start = text.index("<tr>", text.index("<tbody>"))
+    end = text.index("</tr>", start) + len("</tr>")
+    row = text[start:end]
+    assert "石狩市" in row
+    text = text[:end] + row.replace("地域農業ファン", "地域農業ファン(再掲)") + text[end:]
+    return text.replace("令和2年度モデル事業採択団体(全25団体)", "令和2年度モデル事業採択団体(全26団体)").encode("utf-8")
 
 
 def bad_bytes() -> bytes:
@@ -200,20 +247,23 @@ def huge_page() -> bytes:
 
 FAULTS = [
     Fault("503-retry-after-persistent",
-          serve(Reply(503, body="busy", headers={"Retry-After": "1"})),
+          serve(Reply(503, body="busy", headers={"Retry-After": RETRY_AFTER})),
           r"HTTP 503 Service Unavailable after 2 attempts$",
           lambda s, e: (two_attempts(s, e), retry_after_honoured(s, e))),
     Fault("429-retry-after-persistent",
-          serve(Reply(429, body="slow down", headers={"Retry-After": "1"})),
+          serve(Reply(429, body="slow down", headers={"Retry-After": RETRY_AFTER})),
           r"HTTP 429 Too Many Requests after 2 attempts$",
           lambda s, e: (two_attempts(s, e), retry_after_honoured(s, e))),
     Fault("500-permanent", serve(Reply(500, body="oops")),
           r"HTTP 500 Internal Server Error after 2 attempts$", two_attempts),
     Fault("connection-refused", refused, r"connection refused after 2 attempts$"),
     Fault("read-timeout", serve(Reply(200, body=PAGE, content_type=HTML_UTF8, delay=5)),
-          r"read timed out after 1s after 2 attempts$", two_attempts),
+          r"read timed out after 0.2s \(total deadline\) after 2 attempts$", two_attempts),
     Fault("stall-mid-body", serve(Reply(200, body=PAGE, content_type=HTML_UTF8, stall_after=4000, stall=5)),
-          r"read timed out after 1s \(total deadline\) after 2 attempts$", two_attempts),
+          r"read timed out after 0.2s \(total deadline\) after 2 attempts$", two_attempts),
+    Fault("headers-trickled", serve(Reply(200, body=PAGE, content_type=HTML_UTF8, header_trickle=0.02)),
+          r"read timed out after 0.2s \(total deadline\) after 2 attempts$",
+          lambda s, e: (two_attempts(s, e), within_deadlines(s, e))),
     Fault("truncated-body", serve(Reply(200, body=PAGE[:5000], content_type=HTML_UTF8, content_length=len(PAGE))),
           rf"body truncated \(5000 of {len(PAGE)} bytes\) after 2 attempts$", two_attempts),
     Fault("over-max-bytes-declared", serve(Reply(200, body=huge_page(), content_type=HTML_UTF8)),
@@ -223,6 +273,22 @@ FAULTS = [
           rf"body too large \(over max_bytes {MAX_BYTES}\)$", one_attempt),
     Fault("redirect-to-other-host", redirect_elsewhere,
           r"redirect to localhost refused \(not in allowed_hosts\)$", other_host_never_contacted),
+    Fault("redirect-with-backslash", redirect_with("http://localhost:{port}\\@127.0.0.1" + PAGE_PATH),
+          r"redirect refused \(backslash in Location\)$", other_host_never_contacted),
+    Fault("redirect-with-userinfo", redirect_with("http://localhost:{port}@127.0.0.1:{port}" + PAGE_PATH),
+          r"redirect refused \(user name or password in Location\)$", other_host_never_contacted),
+    Fault("crawl-delay-too-long", crawl_delay(100_000_000),
+          r"robots.txt asks for a Crawl-delay of 100000000s between requests, over the 60s kankei waits at most$",
+          page_never_requested),
+    Fault("gzip-stream-truncated",
+          serve(Reply(200, body=gzip.compress(PAGE)[:4000], content_type=HTML_UTF8,
+                      headers={"Content-Encoding": "gzip"})),
+          r"body truncated \(gzip stream ends early, after 4000 bytes\) after 2 attempts$", two_attempts),
+    Fault("not-html", serve(Reply(200, body=b"%PDF-1.4\n" + PAGE, content_type="application/pdf")),
+          r"Content-Type application/pdf is not a web page \(text/html or application/xhtml\+xml\)$", one_attempt),
+    Fault("body-listed-twice",
+          serve(Reply(200, body=listed_twice(), content_type=HTML_UTF8)),
+          r"令和2年度 \(FY2020\): 石狩市 is listed twice$"),
     Fault("empty-200", serve(Reply(200, body=b"", content_type=HTML_UTF8)), r"empty body$", one_attempt),
     Fault("error-page-200", serve(Reply(200, body=(FIXTURES / "error_page.html").read_bytes(), content_type="text/html")),
           r"no fiscal-year heading .* found"),
@@ -272,7 +338,7 @@ def test_retry_after_then_success(status: int, site: Site) -> None:
     before = site.state()
     site.server.route(
         PAGE_PATH,
-        Reply(status, body="later", headers={"Retry-After": "1"}),
+        Reply(status, body="later", headers={"Retry-After": RETRY_AFTER}),
         Reply(200, body=PAGE, content_type=HTML_UTF8, headers={"ETag": '"v2"'}),
     )
     started = time.monotonic()
@@ -281,7 +347,7 @@ def test_retry_after_then_success(status: int, site: Site) -> None:
 
     assert result.exit_code == EXIT_OK, result.output
     assert result.stdout == f"{SOURCE}: fetched, no changes\n"
-    assert elapsed >= 0.95
+    assert elapsed >= float(RETRY_AFTER) - 0.01
     retry_after_honoured(site, {})
     assert site.integrity() == "ok"
     after = site.state()
@@ -361,33 +427,27 @@ def test_read_only_database(site: Site) -> None:
     assert_next_run_normal(site, before)
 
 
-# ------------------------------------------------------- robots.txt between runs
+# ------------------------------------------------------- robots.txt: once per host per run
 
 
-def test_robots_txt_is_kept_between_runs_for_24_hours(site: Site) -> None:
-    """A new process does not re-fetch robots.txt for a day (RFC 9309 §2.4); then it does."""
+def test_robots_txt_is_fetched_once_per_host_per_run(site: Site) -> None:
+    """Two sources on one host: one robots.txt request per run, and its rules apply to both."""
     site.server.route("/robots.txt", Reply(200, body="User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
-    result = site.run()
-    assert result.exit_code == EXIT_OK and site.server.count("/robots.txt") == 0
-
-    conn = sqlite3.connect(site.database)
-    cache = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'robots_cache'").fetchone()[0])
-    assert list(cache) == [site.server.base_url]
-    for entry in cache.values():  # age the kept robots.txt past 24 hours
-        entry["fetched_at"] -= 25 * 3600
-    with conn:
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'robots_cache'", (json.dumps(cache),))
-    conn.close()
-    result = site.run()
-    assert result.exit_code == EXIT_OK, result.output
-    assert site.server.count("/robots.txt") == 1  # expired: fetched again, and kept
-    cached = site.query("SELECT value FROM meta WHERE key = 'robots_cache'")[0][0]
-    assert "Disallow: /private/" in cached
-
-    site.server.route(PAGE_PATH, good_reply)
-    site.server.clear_requests()
-    site.write_config(site.server.url("/private/page.html"))
-    result = site.runner.invoke(cli, ["--config", str(site.config), "run"], catch_exceptions=False)
-    assert result.exit_code == EXIT_SOURCE_FAILED
-    assert "disallowed by robots.txt" in result.stdout  # the cached rules are applied, without a request
-    assert site.server.requests == []
+    second = f"""
+[[sources]]
+name = "private"
+url = "{site.server.url('/private/page.html')}"
+parser = "text"
+"""
+    for run in (1, 2):
+        site.server.clear_requests()
+        write_config(site.tmp, site.url, timeout=TIMEOUT, retries=1, max_bytes=MAX_BYTES, backoff=0.05, extra=second)
+        result = site.runner.invoke(cli, ["--config", str(site.config), "run"], catch_exceptions=False)
+        assert result.exit_code == EXIT_SOURCE_FAILED, result.output
+        assert result.stdout.splitlines() == [
+            f"{SOURCE}: unchanged (304 Not Modified)",
+            f"private: failed: {site.server.url('/private/page.html')}: disallowed by robots.txt",
+        ]
+        assert site.server.count("/robots.txt") == 1, run
+        assert site.server.count("/private/page.html") == 0
+    assert site.query("SELECT count(*) FROM meta WHERE key = 'robots_cache'") == [(0,)]
