@@ -682,13 +682,15 @@ def _ambiguity(url: str) -> str | None:
     """Why ``url``'s host could be read two ways (None when it cannot).
 
     The host checked against allowed_hosts must be the one urllib3 connects to:
-    backslashes, control characters and spaces, and a host that urllib3 and
+    backslashes, control characters, spaces in the host part, and a host that urllib3 and
     urllib.parse read differently are refused.
     """
     if "\\" in url:
         return "backslash in URL"
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
-        return "control character or space in URL"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return "control character in URL"
+    if " " in urlsplit(url).netloc:
+        return "space in the host part of the URL"
     try:
         connects_to = _norm_host((parse_url(url).host or "").strip("[]"))
     except ValueError as e:
