@@ -86,7 +86,7 @@ def run() -> None:
     run holds the lock (nothing was written).
     """
     from .cycle import run_cycle
-    from .lock import LockHeld, run_lock
+    from .lock import LockFileError, LockHeld, run_lock
     from .notify import after_run
 
     config = get_config()
@@ -101,8 +101,12 @@ def run() -> None:
             after_run(config, result)
     except LockHeld as e:
         fail(str(e), EXIT_LOCKED)
-    except sqlite3.Error as e:  # e.g. a read-only database file: one line, not a traceback
+    except LockFileError as e:
+        fail(str(e), EXIT_USAGE)
+    except sqlite3.Error as e:  # e.g. a read-only database file or a full disk: one line, not a traceback
         fail(f"cannot write the database {config.database}: {e}", EXIT_USAGE)
+    except OSError as e:  # e.g. the database's folder cannot be created
+        fail(f"cannot write {e.filename or config.database}: {e.strerror or e}", EXIT_USAGE)
     sys.exit(EXIT_OK if result.ok else EXIT_SOURCE_FAILED)
 
 

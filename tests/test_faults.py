@@ -10,10 +10,13 @@ no change was recorded, and that the next run is normal again (a 304, exit 0).
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import gzip
 import os
+import random
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -451,3 +454,157 @@ parser = "text"
         assert site.server.count("/robots.txt") == 1, run
         assert site.server.count("/private/page.html") == 0
     assert site.query("SELECT count(*) FROM meta WHERE key = 'robots_cache'") == [(0,)]
+
+
+# ------------------------------------------------------- broken storage
+
+
+def changed_page(extra_bytes: int = 0) -> bytes:
+    """The page with a new comment (a new body, the same content); ``extra_bytes`` of incompressible text."""
+    filler = base64.b64encode(random.Random(11).randbytes(extra_bytes * 3 // 4)).decode() if extra_bytes else ""
+    return PAGE.replace(b"</body>", f"<!-- v2 {filler} --></body>".encode())
+
+
+def serve_changed(site: Site, body: bytes) -> None:
+    site.server.route(PAGE_PATH, lambda r: Reply(304) if r.headers.get("If-None-Match") == '"v2"' else
+                      Reply(200, body=body, content_type=HTML_UTF8, headers={"ETag": '"v2"'}))
+
+
+def kankei_process(site: Site, preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
+    """``kankei run`` as its own process (for limits and capabilities that must not touch pytest's)."""
+    site.write_config()
+    return subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import cli; cli()", "--config", str(site.config), "run"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, preexec_fn=preexec,
+    )
+
+
+def assert_failure_recorded_and_run_closed(site: Site) -> None:
+    assert site.integrity() == "ok"
+    status, finished, summary = site.query("SELECT status, finished_at, summary FROM runs ORDER BY id DESC LIMIT 1")[0]
+    assert status == "failed" and finished is not None and '"error"' in summary
+    assert site.failures() == 1
+
+
+def assert_next_run_stores_the_changed_page(site: Site, before: dict[str, list[tuple[Any, ...]]]) -> None:
+    result = site.run()
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout == f"{SOURCE}: fetched, no changes\n"
+    assert site.failures() == 0 and site.integrity() == "ok"
+    assert {k: v for k, v in site.state().items() if k != "last_good"} == {
+        k: v for k, v in before.items() if k != "last_good"}
+    path = site.query("SELECT path FROM snapshots ORDER BY id DESC LIMIT 1")[0][0]
+    assert gzip.decompress((site.tmp / "snapshots" / path).read_bytes()) == changed_page(site.extra.get("bytes", 0))
+
+
+def test_read_only_snapshot_store(site: Site) -> None:
+    """The snapshot folder cannot be written: the source fails naming the file and the cause, the run is
+    closed with the failure counted, and the next run (folder writable again) stores the page."""
+    is_root = os.geteuid() == 0
+    if is_root and not _can_drop_capabilities():
+        pytest.skip("running as root without CAP_SETPCAP: cannot make root honour a read-only folder")
+    before = site.state()
+    serve_changed(site, changed_page())
+    folders = [site.tmp / "snapshots", *(p for p in (site.tmp / "snapshots").iterdir() if p.is_dir())]
+    for folder in folders:
+        os.chmod(folder, 0o555)
+    try:
+        proc = kankei_process(site, _drop_file_capabilities if is_root else None)
+    finally:
+        for folder in folders:
+            os.chmod(folder, 0o755)
+
+    assert proc.returncode == EXIT_SOURCE_FAILED, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert re.fullmatch(rf"{SOURCE}: failed: cannot store the snapshot {re.escape(str(site.tmp / 'snapshots'))}/"
+                        r"[0-9a-f]{2}(/[0-9a-f]{64}\.gz)?: Permission denied\n", proc.stdout), proc.stdout
+    assert_failure_recorded_and_run_closed(site)
+    assert site.state() == before
+    assert_next_run_stores_the_changed_page(site, before)
+
+
+def limit_file_size(limit: int) -> Callable[[], None]:
+    """In the child: no file may grow past ``limit`` bytes (writes beyond fail with EFBIG, as on a full disk)."""
+
+    def preexec() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return preexec
+
+
+def test_disk_full_while_storing_the_snapshot(site: Site) -> None:
+    """No room for the snapshot file, room for the small database writes: one line naming the file,
+    the failure recorded and the run closed; with room again the next run stores the page."""
+    site.extra["bytes"] = 60_000
+    body = changed_page(site.extra["bytes"])
+    assert len(gzip.compress(body)) > 48_000
+    before = site.state()
+    serve_changed(site, body)
+    proc = kankei_process(site, limit_file_size(48_000))
+
+    assert proc.returncode == EXIT_SOURCE_FAILED, proc.stderr
+    assert "Traceback" not in proc.stderr and "rollback" not in proc.stderr, proc.stderr
+    assert re.fullmatch(rf"{SOURCE}: failed: cannot store the snapshot {re.escape(str(site.tmp / 'snapshots'))}/"
+                        r"[0-9a-f]{2}/[0-9a-f]{64}\.gz: File too large\n", proc.stdout), proc.stdout
+    assert not list((site.tmp / "snapshots").rglob(".tmp-*"))  # no partial file left
+    assert_failure_recorded_and_run_closed(site)
+    assert site.state() == before
+    assert_next_run_stores_the_changed_page(site, before)
+
+
+@pytest.mark.parametrize("limit,first", [(0, "the lock file"), (4096, "the database"), (30_000, "the database")])
+def test_disk_full_anywhere_gives_one_line_and_the_next_run_completes(site: Site, limit: int, first: str) -> None:
+    """Whatever the first write that finds no room (lock file, database, snapshot): one line naming the
+    file and the cause, nothing damaged, and the next run with room again completes."""
+    site.extra["bytes"] = 60_000
+    before = site.state()
+    serve_changed(site, changed_page(site.extra["bytes"]))
+    proc = kankei_process(site, limit_file_size(limit))
+
+    assert proc.returncode in (EXIT_SOURCE_FAILED, EXIT_USAGE), (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr and "rollback" not in proc.stderr, proc.stderr
+    lines = proc.stdout.splitlines() if proc.returncode == EXIT_SOURCE_FAILED else \
+        [line for line in proc.stderr.splitlines() if line.startswith("kankei:")]
+    assert len(lines) == 1, (proc.stdout, proc.stderr)
+    assert f"cannot write {first} {site.tmp}" in lines[0] and re.search(r"File too large|disk is full|disk I/O error", lines[0]), lines[0]
+    assert site.integrity() == "ok"
+    assert site.state() == before
+    assert_next_run_stores_the_changed_page(site, before)
+
+
+def test_a_damaged_snapshot_is_repaired_when_its_body_arrives_again(site: Site) -> None:
+    """The stored file of the current body is truncated; the same body fetched again writes it anew."""
+    path = site.tmp / "snapshots" / site.query("SELECT path FROM snapshots ORDER BY id DESC LIMIT 1")[0][0]
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    site.server.route(PAGE_PATH, Reply(200, body=PAGE, content_type=HTML_UTF8, headers={"ETag": '"v1b"'}))
+    result = site.run()
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout == f"{SOURCE}: fetched, no changes\n"
+    assert path.read_bytes() == whole
+    check = site.runner.invoke(cli, ["--config", str(site.config), "rebuild", "--check"])
+    assert check.exit_code == EXIT_OK, check.output
+
+
+def test_a_transaction_sqlite_rolled_back_itself_raises_the_real_error(tmp_path: Path) -> None:
+    """A write that finds no room makes SQLite roll back by itself: the error raised is that write's,
+    not "cannot rollback - no transaction is active"."""
+    script = f"""
+import resource, sqlite3
+from db.store import transaction
+conn = sqlite3.connect({str(tmp_path / 'x.db')!r}, isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("CREATE TABLE t(x)")
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+try:
+    with transaction(conn):
+        conn.execute("INSERT INTO t VALUES (randomblob(5000000))")
+except sqlite3.Error as e:
+    print(e)
+with transaction(conn):  # the connection is usable again
+    conn.execute("INSERT INTO t VALUES (1)")
+print(conn.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["disk I/O error", "1"]
