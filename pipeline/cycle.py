@@ -16,7 +16,7 @@ from typing import Any
 
 from db import schema, store
 from db.snapshots import SnapshotStore
-from scraper.errors import KankeiError, ParseError, public_url
+from scraper.errors import KankeiError, ParseError, printable, public_url
 from scraper.fetch import Fetcher, FetchResult
 from scraper.model import ModelProjectsPage, TextPage
 from scraper.parsers import decode_and_parse
@@ -272,6 +272,7 @@ def duplicate_identity(page: ModelProjectsPage) -> str | None:
 
 def _fail(conn: sqlite3.Connection, source: Source, run_id: int, message: str) -> SourceResult:
     """Record a source's failure (logged only when even that cannot be written: the disk may be full)."""
+    message = printable(message)
     log.error("%s: %s", source.name, message)
     failures = _failures_after(conn, source.name)
     try:
