@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from db import schema
 from pipeline.cli import cli
 from tests.helpers import write_config
 from tests.http_server import LoopbackServer, RecordedRequest, Reply, unused_port
@@ -608,3 +609,38 @@ print(conn.execute("SELECT count(*) FROM t").fetchone()[0])
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["disk I/O error", "1"]
+
+
+def test_one_sources_database_error_fails_it_alone_and_the_run_goes_on(tmp_path: Path,
+                                                                         http_server: LoopbackServer) -> None:
+    """An error of the database while storing one source (here a trigger refusing its row) fails that
+    source with one line; the next source is still fetched and stored, and the run is closed."""
+    http_server.route("/notes.html", Reply(200, body="<html><body><p>関係人口</p></body></html>",
+                                           content_type=HTML_UTF8))
+    http_server.route(PAGE_PATH, good_reply)
+    notes = http_server.url("/notes.html")
+    extra = f'\n[[sources]]\nname = "{SOURCE}"\nurl = "{http_server.url(PAGE_PATH)}"\nparser = "model_projects"\n'
+    config = write_config(tmp_path, notes, parser="text", extra=extra, timeout=TIMEOUT)
+    config.write_text(config.read_text().replace('name = "model-projects"', 'name = "notes"', 1))
+    runner = CliRunner()
+    database = tmp_path / "data" / "kankei.db"
+    conn = schema.connect(database)
+    conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON pages BEGIN SELECT RAISE(ABORT, 'pages refused'); END")
+    conn.close()
+
+    result = runner.invoke(cli, ["--config", str(config), "run"], catch_exceptions=False)
+    assert result.exit_code == EXIT_SOURCE_FAILED, result.output
+    first, second = result.stdout.splitlines()
+    assert first == f"notes: failed: cannot write the database {database}: pages refused"
+    assert second.startswith(f"{SOURCE}: fetched, initial load (99 adoption_added")
+    conn = sqlite3.connect(database)
+    assert conn.execute("SELECT status, finished_at IS NOT NULL FROM runs").fetchall() == [("failed", 1)]
+    assert conn.execute("SELECT source, consecutive_failures FROM source_state ORDER BY source").fetchall() == [
+        (SOURCE, 0), ("notes", 1)]
+    assert conn.execute("SELECT count(*) FROM pages").fetchone() == (0,)
+    with conn:
+        conn.execute("DROP TRIGGER refuse")
+    conn.close()
+    result = runner.invoke(cli, ["--config", str(config), "run"], catch_exceptions=False)
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout.splitlines()[0] == "notes: fetched, initial load (1 text_changed)"
