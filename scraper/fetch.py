@@ -487,22 +487,28 @@ def _watch_active(sock: socket.socket | None) -> None:
         deadline.watch(sock)
 
 
-class _WatchedConnection(urllib3.connection.HTTPConnection):
-    """Registers its socket with the active deadline when it connects and before reading a response."""
+class _Watched:
+    """Mixin for urllib3 connections: registers the socket with the active deadline when it connects
+    and before reading a response (a kept-alive connection is reused by later requests)."""
+
+    sock: socket.socket | None
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock = super()._new_conn()  # type: ignore[misc]
         _watch_active(sock)
         return sock
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         _watch_active(self.sock)
-        return super().getresponse(*args, **kwargs)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    _new_conn = _WatchedConnection._new_conn
-    getresponse = _WatchedConnection.getresponse
+class _WatchedConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
 
 
 class _WatchedPool(urllib3.connectionpool.HTTPConnectionPool):
@@ -513,12 +519,22 @@ class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+WATCHED_POOLS = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
+
+
 class _DeadlineAdapter(HTTPAdapter):
-    """requests' adapter whose connections take part in :class:`_Deadline` (connect, headers, body)."""
+    """requests' adapter whose connections take part in :class:`_Deadline` (connect, headers, body),
+    directly or through an HTTP proxy (a SOCKS proxy keeps its own connections: the body is still covered)."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+        return manager
 
 
 class _Decoder:

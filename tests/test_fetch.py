@@ -5,6 +5,11 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -595,3 +600,63 @@ def test_min_interval_includes_robots_request(http_server: LoopbackServer) -> No
     assert http_server.count("/robots.txt") == 1
     assert len(sleep.calls) == 1
     assert 2.5 <= sleep.calls[0] <= 3.0
+
+
+def test_https_goes_through_the_deadline_connections(http_server: LoopbackServer) -> None:
+    """An https URL on a server that answers in plain HTTP: a clean TLS or connection error, within the deadline."""
+    http_server.route("/p", Reply(200, body=HTML))
+    url = http_server.url("/p").replace("http://", "https://")
+    started = time.monotonic()
+    with make_fetcher(retries=0, timeout=0.5) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.fetch(url)
+    assert time.monotonic() - started < 2
+    assert re.search(r"TLS error|connection error", str(info.value)), str(info.value)
+
+
+@pytest.fixture
+def tls_trickle_server(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """An HTTPS server on 127.0.0.1 (a self-signed certificate the client is told to trust, made with the
+    openssl command) that completes the TLS handshake, then trickles its response headers."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    tls = context.wrap_socket(conn, server_side=True)
+                    tls.recv(65536)
+                    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: " + b"y" * 200:
+                        if stop.wait(0.05):
+                            break
+                        tls.sendall(bytes([byte]))
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/page"
+    stop.set()
+    listener.close()
+    thread.join(timeout=5)
+
+
+def test_https_headers_trickled_hit_the_total_deadline(tls_trickle_server: str) -> None:
+    started = time.monotonic()
+    with make_fetcher(timeout=0.5, retries=0) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.fetch(tls_trickle_server)
+    assert time.monotonic() - started < 2
+    assert "read timed out after 0.5s (total deadline)" in str(info.value)
