@@ -221,13 +221,13 @@ def rebuild(check: bool) -> None:
     --check: differences found), 2 usage or configuration error or no database
     yet, 3 another kankei run holds the lock.
     """
-    from .lock import LockHeld
+    from .lock import LockFileError, LockHeld
     from .rebuild import NoDatabase, RebuildError, rebuild as do_rebuild
 
     config = get_config()
     try:
         result = do_rebuild(config, check=check)
-    except NoDatabase as e:
+    except (NoDatabase, LockFileError) as e:
         fail(str(e), EXIT_USAGE)
     except LockHeld as e:
         fail(str(e), EXIT_LOCKED)

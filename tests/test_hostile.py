@@ -162,6 +162,13 @@ def kankei(*args: str) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
+def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    """``kankei`` in this process (for commands whose logging does not matter), shaped like :func:`kankei`."""
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
 def has_control(text: str) -> bool:
     return any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text)
 
@@ -194,13 +201,13 @@ def test_a_hostile_reason_phrase_and_page_text_never_reach_a_terminal_or_a_messa
     config = write_config(tmp_path, http_server.url("/page"), parser="text",
                           extra=f'[notify]\nurls = ["json://127.0.0.1:{receiver.port}/hook"]\nfailure_threshold = 1\n')
 
-    kankei("--config", str(config), "run")  # the initial load
+    invoke("--config", str(config), "run")  # the initial load
     first = kankei("-v", "--config", str(config), "run")  # the page's text: a change, a message with the text
     second = kankei("-v", "--config", str(config), "run")  # the reason phrase: a failure, an alert
-    report = kankei("--config", str(config), "report", "--run", "2")
-    report_json = kankei("--config", str(config), "report", "--run", "2", "--format", "json")
-    status = kankei("--config", str(config), "status")
-    status_json = kankei("--config", str(config), "status", "--json")
+    report = invoke("--config", str(config), "report", "--run", "2")
+    report_json = invoke("--config", str(config), "report", "--run", "2", "--format", "json")
+    status = invoke("--config", str(config), "status")
+    status_json = invoke("--config", str(config), "status", "--json")
 
     assert (first.returncode, second.returncode) == (0, 1), (first.stderr, second.stderr)
     assert "HTTP 503 Busy]0;PWNED[2J[32mALL SOURCES OK1m" in second.stdout  # the text is kept, the control characters not
@@ -230,8 +237,8 @@ def test_source_url_credentials_are_kept_out_of_the_database_output_and_reports(
     assert [p.returncode for p in outputs] == [0, 1], outputs[1].stderr
     assert http_server.requests_to(PAGE_PATH)[0].headers["Authorization"].startswith("Basic ")
     for fmt in ("markdown", "html", "json", "atom"):
-        outputs.append(kankei("--config", str(config), "report", "--since", "7d", "--format", fmt))
-    outputs += [kankei("--config", str(config), "status"), kankei("--config", str(config), "status", "--json")]
+        outputs.append(invoke("--config", str(config), "report", "--since", "7d", "--format", fmt))
+    outputs += [invoke("--config", str(config), "status"), invoke("--config", str(config), "status", "--json")]
     for proc in outputs:
         assert proc.returncode in (0, 1), proc.stderr
         assert "S3CRETPASS" not in proc.stdout + proc.stderr, (proc.args, proc.stdout, proc.stderr)
