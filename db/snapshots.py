@@ -3,13 +3,15 @@
 Files live at ``<root>/<first two hex digits>/<sha256>.gz`` (gzip, mtime 0, so the
 same body always gives the same file). A file is written to a temporary name, flushed
 to disk and renamed into place before the row that points to it is committed; a file
-read back is verified against its hash.
+read back is verified against its hash. When a body arrives whose file is already
+stored, that file is verified too, and written again if it is damaged.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import os
 import tempfile
 import zlib
@@ -18,9 +20,11 @@ from pathlib import Path
 
 from scraper.errors import KankeiError
 
+log = logging.getLogger(__name__)
+
 
 class SnapshotError(KankeiError):
-    """A stored snapshot file is missing or does not match its hash."""
+    """A stored snapshot file is missing, does not match its hash, or cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class StoredBody:
     sha256: str
     path: str  # relative to the store root
     size: int  # uncompressed bytes
-    created: bool  # False when an identical body was already stored
+    created: bool  # False when an identical body was already stored (and its file is intact)
 
 
 class SnapshotStore:
@@ -39,11 +43,23 @@ class SnapshotStore:
         return f"{sha256[:2]}/{sha256}.gz"
 
     def put(self, body: bytes) -> StoredBody:
+        """Store ``body`` (once); raise :class:`SnapshotError` naming the file when it cannot be written."""
         sha = hashlib.sha256(body).hexdigest()
         rel = self.relpath(sha)
         target = self.root / rel
         if target.exists():
-            return StoredBody(sha, rel, len(body), created=False)
+            try:
+                self.read(rel, sha)
+                return StoredBody(sha, rel, len(body), created=False)
+            except SnapshotError as e:
+                log.warning("%s; writing it again from the body just fetched", e)
+        try:
+            self._write(target, body)
+        except OSError as e:
+            raise SnapshotError(f"cannot store the snapshot {e.filename or target}: {e.strerror or e}") from e
+        return StoredBody(sha, rel, len(body), created=True)
+
+    def _write(self, target: Path, body: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:
@@ -59,7 +75,6 @@ class SnapshotStore:
             except FileNotFoundError:
                 pass
             raise
-        return StoredBody(sha, rel, len(body), created=True)
 
     def read(self, rel: str, sha256: str) -> bytes:
         """The stored body, verified against ``sha256``."""

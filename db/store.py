@@ -25,14 +25,22 @@ def utcnow() -> str:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (a failed COMMIT included).
+
+    SQLite may already have rolled back by itself (a full disk, an I/O error): the
+    rollback is then skipped, so the error that caused it is the one raised.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the original error says more
         raise
-    conn.execute("COMMIT")
 
 
 # --- runs --------------------------------------------------------------------------

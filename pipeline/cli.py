@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from scraper.errors import ConfigError
+from scraper.errors import ConfigError, printable, public_url
 
 from .config import Config, load_config
 
@@ -22,8 +22,33 @@ EXIT_LOCKED = 3  # another kankei run/schedule cycle/rebuild holds the run lock 
 
 def fail(message: str, code: int) -> NoReturn:
     """Print ``kankei: <message>`` on stderr and exit with ``code``: every command's one-line error."""
-    click.echo(f"kankei: {message}", err=True)
+    echo(f"kankei: {message}", err=True)
     sys.exit(code)
+
+
+def echo(text: str, **kwargs: Any) -> None:
+    """``click.echo`` without control characters: nothing a server or a page sent can drive the terminal."""
+    click.echo(printable(text), **kwargs)
+
+
+class SafeLogs(logging.Filter):
+    """On every log handler: each line without control characters and without the secrets of notify URLs."""
+
+    secrets: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = printable(message)
+        if self.secrets:
+            from .notify import redact
+
+            clean = redact(clean, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+SAFE_LOGS = SafeLogs()
 
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,9 +70,14 @@ def get_config() -> Config:
     """Load the config chosen by --config / $KANKEI_CONFIG / ./config.toml, or exit 2."""
     ctx = click.get_current_context()
     try:
-        return load_config(ctx.obj.get("config_path"))
+        config = load_config(ctx.obj.get("config_path"))
     except ConfigError as e:
         fail(f"configuration error: {e}", EXIT_USAGE)
+    if config.notify.urls:
+        from .notify import secret_parts
+
+        SafeLogs.secrets = secret_parts(config.notify.urls)
+    return config
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,6 +99,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, quiet: bool)
     ctx.obj["quiet"], ctx.obj["verbose"] = quiet, verbose
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        if SAFE_LOGS not in handler.filters:
+            handler.addFilter(SAFE_LOGS)
 
 
 @cli.command()
@@ -86,7 +119,7 @@ def run() -> None:
     run holds the lock (nothing was written).
     """
     from .cycle import run_cycle
-    from .lock import LockHeld, run_lock
+    from .lock import LockFileError, LockHeld, run_lock
     from .notify import after_run
 
     config = get_config()
@@ -97,12 +130,16 @@ def run() -> None:
             result = run_cycle(config)
             for source in result.sources:
                 if not quiet or source.changes:
-                    click.echo(source.line())
+                    echo(source.line())
             after_run(config, result)
     except LockHeld as e:
         fail(str(e), EXIT_LOCKED)
-    except sqlite3.Error as e:  # e.g. a read-only database file: one line, not a traceback
+    except LockFileError as e:
+        fail(str(e), EXIT_USAGE)
+    except sqlite3.Error as e:  # e.g. a read-only database file or a full disk: one line, not a traceback
         fail(f"cannot write the database {config.database}: {e}", EXIT_USAGE)
+    except OSError as e:  # e.g. the database's folder cannot be created
+        fail(f"cannot write {e.filename or config.database}: {e.strerror or e}", EXIT_USAGE)
     sys.exit(EXIT_OK if result.ok else EXIT_SOURCE_FAILED)
 
 
@@ -162,7 +199,7 @@ def status(as_json: bool) -> None:
         data = collect(config)
     except sqlite3.DatabaseError as e:
         fail(f"cannot read {config.database}: {e}", EXIT_USAGE)
-    click.echo(render_json(data) if as_json else render_text(data, config.notify.failure_threshold))
+    echo(render_json(data) if as_json else render_text(data, config.notify.failure_threshold))
 
 
 @cli.command()
@@ -184,20 +221,20 @@ def rebuild(check: bool) -> None:
     --check: differences found), 2 usage or configuration error or no database
     yet, 3 another kankei run holds the lock.
     """
-    from .lock import LockHeld
+    from .lock import LockFileError, LockHeld
     from .rebuild import NoDatabase, RebuildError, rebuild as do_rebuild
 
     config = get_config()
     try:
         result = do_rebuild(config, check=check)
-    except NoDatabase as e:
+    except (NoDatabase, LockFileError) as e:
         fail(str(e), EXIT_USAGE)
     except LockHeld as e:
         fail(str(e), EXIT_LOCKED)
     except RebuildError as e:
         fail(f"rebuild failed, {config.database} was not changed: {e}", EXIT_SOURCE_FAILED)
     for line in result.lines():
-        click.echo(line)
+        echo(line)
     sys.exit(EXIT_SOURCE_FAILED if check and result.differences else EXIT_OK)
 
 
@@ -258,15 +295,20 @@ def report_command(run_id: int | None, since: str | None, fmt: str, lang: str | 
     config = get_config()
     if not config.database.exists():
         fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
-    conn = connect_readonly(config.database)
     try:
-        data = select_changes(conn, run=run_id, since=since, latest=ATOM_DEFAULT_RUNS if fmt == "atom" else 1,
-                              snapshots_root=config.snapshots, tz=config.report.timezone)
+        conn = connect_readonly(config.database)
+        try:
+            data = select_changes(conn, run=run_id, since=since, latest=ATOM_DEFAULT_RUNS if fmt == "atom" else 1,
+                                  snapshots_root=config.snapshots, tz=config.report.timezone)
+        finally:
+            conn.close()
     except ReportRangeError as e:
         fail(str(e), EXIT_USAGE)
-    finally:
-        conn.close()
+    except sqlite3.DatabaseError as e:
+        fail(f"cannot read {config.database}: {e}", EXIT_USAGE)
     text = render(data, fmt, output, lang=lang or config.report.language, tz=config.report.timezone)
+    if fmt in ("markdown", "json"):  # HTML and Atom escape what they show; their own tests check it
+        text = printable(text)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
@@ -282,18 +324,27 @@ def report_command(run_id: int | None, since: str | None, fmt: str, lang: str | 
 @click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 exposes it to your network).")
-def serve_command(port: int, host: str) -> None:
+@click.option("--allow-sql", is_flag=True, help="Allow arbitrary SQL on an address other than loopback.")
+def serve_command(port: int, host: str, allow_sql: bool) -> None:
     """Browse the database in Datasette, with metadata, facets and canned queries.
 
     Serves the configured database live (a running `kankei run` may write at the
     same time). Canned queries: recent_changes, multi_year_bodies,
     adoptions_per_prefecture_year, body_history, search (any length, e.g. 農業).
     Needs no network access. Stop with Ctrl-C.
+
+    Arbitrary SQL is allowed on a loopback address only, unless --allow-sql is
+    given; canned queries, table pages and search always work. No query may build
+    a value over 10 MB, and each stops after 1 s. The start prints what is exposed.
     """
     from .serve import serve
 
     config = get_config()
     if not config.database.exists():
         fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
-    source_url = next((s.url for s in config.sources if s.parser == "model_projects"), None)
-    serve(config.database, host=host, port=port, source_url=source_url, echo=click.echo)
+    source_url = next((public_url(s.url) for s in config.sources if s.parser == "model_projects"), None)
+    try:
+        serve(config.database, host=host, port=port, source_url=source_url, echo=click.echo,
+              allow_sql=True if allow_sql else None)
+    except sqlite3.DatabaseError as e:
+        fail(f"cannot read {config.database}: {e}", EXIT_USAGE)

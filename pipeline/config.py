@@ -7,6 +7,8 @@ invalid key raises :class:`ConfigError` naming the key and the file.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ class HttpConfig:
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 30.0
     retries: int = 3
+    backoff: float = 1.0
     min_interval: float = 2.0
     max_bytes: int = 10_000_000
     allowed_hosts: list[str] = field(default_factory=lambda: ["www.soumu.go.jp"])
@@ -69,7 +72,15 @@ class Config:
         return self.database.with_name(self.database.name + ".lock")
 
 
-KNOWN_SECTIONS = {"storage", "http", "sources", "schedule", "notify", "report"}
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "storage": ("database", "snapshots"),
+    "http": ("user_agent", "timeout", "retries", "backoff", "min_interval", "max_bytes", "allowed_hosts", "respect_robots"),
+    "sources": ("name", "url", "parser"),
+    "schedule": ("cron", "timezone", "jitter"),
+    "notify": ("urls", "failure_threshold"),
+    "report": ("language", "timezone"),
+}
+KNOWN_SECTIONS = set(KNOWN_KEYS)
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
@@ -101,9 +112,17 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
     def fail(key: str, problem: str) -> ConfigError:
         return ConfigError(f"{where}: {key} {problem}")
 
-    unknown = set(data) - KNOWN_SECTIONS
+    unknown = sorted(set(data) - KNOWN_SECTIONS)
     if unknown:
-        raise fail(sorted(unknown)[0], f"is not a known section (known: {', '.join(sorted(KNOWN_SECTIONS))})")
+        raise ConfigError(f"{where}: {unknown[0]} is not a known section{_did_you_mean(unknown[0], KNOWN_KEYS)}"
+                          f" (known: {', '.join(sorted(KNOWN_SECTIONS))})")
+    for section, keys in KNOWN_KEYS.items():
+        tables = data.get(section)
+        tables = tables if isinstance(tables, list) else [tables] if isinstance(tables, dict) else []
+        label = "[[sources]]" if section == "sources" else f"[{section}]"
+        for table in tables:
+            for key in (k for k in (table if isinstance(table, dict) else {}) if k not in keys):
+                raise ConfigError(f"{where}: `{key}` is not a key of {label}{_did_you_mean(key, keys)}")
 
     storage = _table(data, "storage", fail)
     database = base / _str(storage, "storage.database", "data/kankei.db", fail)
@@ -115,6 +134,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
         user_agent=_str(h, "http.user_agent", defaults.user_agent, fail),
         timeout=_number(h, "http.timeout", defaults.timeout, fail),
         retries=int(_number(h, "http.retries", defaults.retries, fail, integer=True, minimum=0)),
+        backoff=_number(h, "http.backoff", defaults.backoff, fail, minimum=0),
         min_interval=_number(h, "http.min_interval", defaults.min_interval, fail, minimum=0),
         max_bytes=int(_number(h, "http.max_bytes", defaults.max_bytes, fail, integer=True)),
         allowed_hosts=_str_list(h, "http.allowed_hosts", defaults.allowed_hosts, fail),
@@ -173,6 +193,12 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
                   schedule=schedule, notify=notify, report=report_config(data, fail))
 
 
+def _did_you_mean(key: str, known) -> str:
+    """'; did you mean `database`?' for the nearest known key, or ''."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
 def _table(data: dict[str, Any], key: str, fail) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -191,6 +217,8 @@ def _number(d: dict[str, Any], key: str, default: float, fail, integer: bool = F
     value = d.get(key.rsplit(".", 1)[-1], default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
         raise fail(key, f"must be {'an integer' if integer else 'a number'}, got {value!r}")
+    if not math.isfinite(value):
+        raise fail(key, f"must be a finite number, got {value!r}")
     low = 0 if minimum is not None else 1e-9
     if minimum is None and value <= 0:
         raise fail(key, f"must be greater than 0, got {value!r}")
@@ -222,17 +250,11 @@ class ReportConfig:
     timezone: str = DEFAULT_TIMEZONE  # Asia/Tokyo: times shown in reports, and --since read, in this IANA zone
 
 
-REPORT_KEYS = ("language", "timezone")
-
-
 def report_config(data: dict[str, Any], fail) -> ReportConfig:
     """The [report] section: every key known, the language one of the reports' languages, the zone real."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    section = _table(data, "report", fail)
-    for key in section:
-        if key not in REPORT_KEYS:
-            raise fail(f"report.{key}", f"is not a key of [report] (keys: {', '.join(REPORT_KEYS)})")
+    section = _table(data, "report", fail)  # unknown keys are refused with the others'
     report = ReportConfig(language=_str(section, "report.language", ReportConfig.language, fail),
                           timezone=_str(section, "report.timezone", ReportConfig.timezone, fail))
     if report.language not in LANGUAGES:

@@ -1,12 +1,13 @@
 """One cycle: fetch every configured source, snapshot, parse, store, detect changes.
 
 Each source is handled in its own transaction: a source that fails (fetch, decode,
-parse or validation) records its failure and leaves every stored adoption in place.
+parse, validation, or an error of the disk or the database) records its failure
+where it still can and leaves every stored adoption in place, and the run goes on
+with the next source.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from collections import Counter
@@ -15,7 +16,7 @@ from typing import Any
 
 from db import schema, store
 from db.snapshots import SnapshotStore
-from scraper.errors import KankeiError
+from scraper.errors import KankeiError, printable, public_url
 from scraper.fetch import Fetcher, FetchResult
 from scraper.model import ModelProjectsPage, TextPage
 from scraper.parsers import decode_and_parse
@@ -24,9 +25,6 @@ from .config import Config, Source
 from .diff import Change, compare_years, diff_model_projects, diff_text
 
 log = logging.getLogger(__name__)
-
-ROBOTS_CACHE_KEY = "robots_cache"  # meta key: robots.txt files kept between runs (at most 24 hours)
-
 
 @dataclass
 class SourceResult:
@@ -94,6 +92,7 @@ def make_fetcher(config: Config) -> Fetcher:
         user_agent=h.user_agent,
         timeout=h.timeout,
         retries=h.retries,
+        backoff_base=h.backoff,
         min_interval=h.min_interval,
         max_bytes=h.max_bytes,
         allowed_hosts=h.allowed_hosts,
@@ -109,16 +108,21 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None) -> RunResult:
     fetcher = fetcher or make_fetcher(config)
     try:
         close_interrupted_runs(conn)
-        use_robots_cache(conn, fetcher)
         run_id = store.start_run(conn)
         results = []
         for source in config.sources:
             before = previous_failures(conn, source.name)
-            results.append(run_source(conn, snapshots, fetcher, source, run_id))
+            try:
+                results.append(run_source(conn, snapshots, fetcher, source, run_id))
+            except (sqlite3.Error, OSError) as e:  # the disk or the database: this source fails, the run goes on
+                results.append(_fail(conn, source, run_id, storage_error(config, e)))
+            except Exception as e:  # a bug met on a hostile page: this source fails, the run goes on
+                log.debug("%s: unexpected error", source.name, exc_info=True)
+                results.append(_fail(conn, source, run_id,
+                                     f"{public_url(source.url)}: unexpected {type(e).__name__}: {e}"))
             results[-1].previous_failures = before
         result = RunResult(run_id, results)
         store.finish_run(conn, run_id, "ok" if result.ok else "failed", result.summary())
-        save_robots_cache(conn, fetcher)
         return result
     finally:
         if own_fetcher:
@@ -126,35 +130,12 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None) -> RunResult:
         conn.close()
 
 
-def _robots_cache(conn: sqlite3.Connection) -> dict[str, Any]:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (ROBOTS_CACHE_KEY,)).fetchone()
-    try:
-        cache = json.loads(row[0]) if row and row[0] else {}
-    except ValueError:
-        return {}
-    return cache if isinstance(cache, dict) else {}
-
-
-def use_robots_cache(conn: sqlite3.Connection, fetcher: Fetcher) -> None:
-    """Give the fetcher the robots.txt files earlier runs fetched (it ignores those over 24 hours old),
-    so an unchanged cycle is one conditional request per page."""
-    fetcher.use_robots_cache(_robots_cache(conn))
-
-
-def save_robots_cache(conn: sqlite3.Connection, fetcher: Fetcher) -> None:
-    """Keep the robots.txt files this run fetched for the next runs (written only when one was fetched)."""
-    fresh = fetcher.robots_cache()
-    if not fresh:
-        return
-    with store.transaction(conn):
-        cache = _robots_cache(conn)
-        if all(cache.get(origin) == entry for origin, entry in fresh.items()):
-            return
-        cache.update(fresh)
-        conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (ROBOTS_CACHE_KEY, json.dumps(cache, ensure_ascii=False, separators=(",", ":"))),
-        )
+def storage_error(config: Config, e: sqlite3.Error | OSError) -> str:
+    """One line naming the file and the cause of a database or file-system error."""
+    if isinstance(e, sqlite3.Error):
+        return f"cannot write the database {config.database}: {e}"
+    where = e.filename or "a file"
+    return f"cannot write {where}: {e.strerror or e}"
 
 
 def close_interrupted_runs(conn: sqlite3.Connection) -> None:
@@ -176,7 +157,9 @@ def previous_failures(conn: sqlite3.Connection, source: str) -> int:
 
 def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source,
                run_id: int) -> SourceResult:
+    """Fetch, store and compare one source; its errors (KankeiError) fail it with a one-line message."""
     previous = store.last_good_snapshot(conn, source.name)
+    url = public_url(source.url)  # what is stored and shown: never a user name or password
     try:
         fetched = fetcher.fetch(
             source.url,
@@ -188,12 +171,12 @@ def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetc
 
     if fetched.status == 304:
         if previous is None:
-            return _fail(conn, source, run_id, f"{source.url}: 304 Not Modified but no snapshot is stored")
+            return _fail(conn, source, run_id, f"{url}: 304 Not Modified but no snapshot is stored")
         with store.transaction(conn):
             # A compact row pointing at the body it confirms, repeating none of it; the state still
             # reflects that body, whose ETag and Last-Modified the next conditional GET sends again.
             snapshot_id = store.insert_snapshot(
-                conn, run_id=run_id, source=source.name, url=source.url if source.url != previous["url"] else None,
+                conn, run_id=run_id, source=source.name, url=url if url != previous["url"] else None,
                 fetched_at=fetched.fetched_at, http_status=304, same_as=previous["id"],
                 etag=fetched.etag if fetched.etag != previous["etag"] else None,
                 last_modified=fetched.last_modified if fetched.last_modified != previous["last_modified"] else None,
@@ -202,7 +185,10 @@ def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetc
         return SourceResult(source.name, "unchanged", message="304 Not Modified", snapshot_id=snapshot_id,
                             http_status=304)
 
-    result = process_body(conn, snapshots, source, run_id, fetched)
+    try:
+        result = process_body(conn, snapshots, source, run_id, fetched)
+    except KankeiError as e:  # e.g. the snapshot store cannot be written
+        return _fail(conn, source, run_id, str(e))
     result.initial = previous is None and result.status == "fetched"
     return result
 
@@ -210,17 +196,18 @@ def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetc
 def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Source, run_id: int,
                  fetched: FetchResult) -> SourceResult:
     """Store a fetched body, parse it and record what changed, in one transaction."""
+    url = public_url(source.url)
     body = fetched.body or b""
     stored = snapshots.put(body) if body else None
     encoding, parsed, error = decode_and_parse(body, fetched.content_type, source.parser)
     if error is not None:
-        error = f"{source.url}: {error}"
+        error = f"{url}: {error}"
 
     with store.transaction(conn):
         snapshot_id = None
         if stored is not None:
             snapshot_id = store.insert_snapshot(
-                conn, run_id=run_id, source=source.name, url=source.url, fetched_at=fetched.fetched_at,
+                conn, run_id=run_id, source=source.name, url=url, fetched_at=fetched.fetched_at,
                 http_status=fetched.status, etag=fetched.etag, last_modified=fetched.last_modified,
                 sha256=stored.sha256, size=stored.size, path=stored.path, encoding=encoding,
             )
@@ -255,12 +242,26 @@ def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjects
     old_text = store.load_page_text(conn, source.name)
     changes = diff_text(source.name, old_text, parsed.text)
     if changes:
-        store.save_page(conn, source.name, source.url, parsed.title, parsed.text, run_id)
+        store.save_page(conn, source.name, public_url(source.url), parsed.title, parsed.text, run_id)
     return changes
 
 
 def _fail(conn: sqlite3.Connection, source: Source, run_id: int, message: str) -> SourceResult:
+    """Record a source's failure (logged only when even that cannot be written: the disk may be full)."""
+    message = printable(message)
     log.error("%s: %s", source.name, message)
-    with store.transaction(conn):
-        failures = store.record_failure(conn, source.name, run_id, message, store.utcnow())
+    failures = _failures_after(conn, source.name)
+    try:
+        with store.transaction(conn):
+            failures = store.record_failure(conn, source.name, run_id, message, store.utcnow())
+    except sqlite3.Error as e:
+        log.error("%s: the failure could not be recorded: %s", source.name, e)
     return SourceResult(source.name, "failed", message=message, consecutive_failures=failures)
+
+
+def _failures_after(conn: sqlite3.Connection, source: str) -> int:
+    """The failure count the source will have after this failure, as far as it can be read."""
+    try:
+        return previous_failures(conn, source) + 1
+    except sqlite3.Error:
+        return 1

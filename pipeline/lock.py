@@ -22,6 +22,10 @@ from scraper.errors import KankeiError
 from .config import Config
 
 
+class LockFileError(KankeiError):
+    """The lock file cannot be created or written (a read-only folder, a full disk)."""
+
+
 class LockHeld(KankeiError):
     """Another kankei process holds the run lock."""
 
@@ -43,20 +47,29 @@ def describe_holder(text: str) -> str:
 def file_lock(path: Path) -> Iterator[Path]:
     """Hold an exclusive, non-blocking ``flock`` on ``path`` (created if needed) or raise LockHeld."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise LockFileError(f"cannot create the lock file {path}: {e.strerror or e}") from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = describe_holder(os.pread(fd, 200, 0).decode("ascii", "replace"))
             raise LockHeld(path, holder) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {utcnow()}\n".encode("ascii"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {utcnow()}\n".encode("ascii"), 0)
+        except OSError as e:
+            raise LockFileError(f"cannot write the lock file {path}: {e.strerror or e}") from e
         try:
             yield path
         finally:
-            os.ftruncate(fd, 0)
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db import schema, store
-from scraper.errors import ConfigError
+from scraper.errors import ConfigError, printable
 
 from .config import Config
 from .cycle import RunResult
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10  # a queued message is dropped (and logged) after this many failed sends
 REPORT_LINES = 200  # longer change lists are cut in the message; the database has them all
+MAX_BODY_CHARS = 20_000  # a longer message body is cut, with a line pointing at `kankei report --run N`
 
 NOTIFY_TYPES = {"changes": "info", "failure": "failure", "recovery": "success"}  # apprise.NotifyType values
 
@@ -55,6 +56,42 @@ class Delivery:
     sent: int = 0
     failed: int = 0
     dropped: int = 0
+
+
+def secret_parts(urls: list[str]) -> list[str]:
+    """The parts of notify URLs that may be tokens or passwords, longest first (for :func:`redact`).
+
+    Apprise URLs carry secrets in the user name and password, the path segments, the query
+    values and, for services such as Discord or Slack, the host part (a token, not a name).
+    """
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    parts: set[str] = set()
+    for url in urls:
+        parts.add(url)
+        try:
+            split = urlsplit(url)
+            password, username = split.password, split.username
+        except ValueError:
+            continue
+        parts.update(p for p in (username, password) if p and len(p) >= 3)
+        host, _, port = split.netloc.rpartition("@")[2].rpartition(":")
+        host = host if port.isdigit() else split.netloc.rpartition("@")[2]
+        if len(host) >= 5 and "." not in host and ":" not in host:  # a token where a host name would be
+            parts.add(unquote(host))
+        parts.update(unquote(seg) for seg in split.path.split("/") if len(seg) >= 5)
+        parts.update(v for _, v in parse_qsl(split.query) if len(v) >= 5)
+        if len(split.path) > 1:
+            parts.add(split.path)
+    return sorted((p for p in parts if p), key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every one of ``secrets`` replaced by ``***``."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
 
 
 def target_id(url: str) -> str:
@@ -117,8 +154,19 @@ def plan(conn: sqlite3.Connection, config: Config, result: RunResult) -> list[Me
                 f"(run {result.run_id}: {s.status}).",
                 s.source))
     if result.changes:
-        messages.append(Message("changes", change_title(result), change_report(conn, config, result)))
+        messages.append(Message("changes", change_title(result),
+                                fit_body(change_report(conn, config, result), result.run_id)))
     return messages
+
+
+def fit_body(body: str, run_id: int, limit: int = MAX_BODY_CHARS) -> str:
+    """``body`` cut to at most ``limit`` characters at a line end, ending with where the rest is."""
+    if len(body) <= limit:
+        return body
+    tail = f"\n\n… cut at {limit:,} characters. The whole report: `kankei report --run {run_id}`\n"
+    head = body[: limit - len(tail)]
+    head = head[: head.rfind("\n")] if "\n" in head else head
+    return head.rstrip() + tail
 
 
 def change_title(result: RunResult) -> str:
@@ -186,7 +234,7 @@ def send(url: str, title: str, body: str, kind: str) -> str | None:
     with _apprise_logs_captured() as captured:
         if not sender.add(url):
             return "not a URL apprise supports"
-        ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.MARKDOWN,
+        ok = sender.notify(title=printable(title), body=printable(body), body_format=apprise.NotifyFormat.MARKDOWN,
                            notify_type=NOTIFY_TYPES.get(kind, "info"))
     if ok:
         return None
@@ -209,7 +257,7 @@ def deliver_pending(conn: sqlite3.Connection, config: Config) -> Delivery:
             error = send(url, row["title"], row["body"], row["kind"])
         except Exception as e:  # apprise plugins are third-party code: never let one break the run
             error = f"{type(e).__name__}: {e}"
-        error = " ".join(error.split()) if error else None
+        error = redact(printable(" ".join(error.split())), secret_parts(config.notify.urls)) if error else None
         with store.transaction(conn):
             conn.execute(
                 "UPDATE notifications SET attempts = attempts + 1, sent_at = ?, last_error = ? WHERE id = ?",

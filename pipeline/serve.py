@@ -13,6 +13,8 @@ works for any length (関係人口, 農業, 市).
 from __future__ import annotations
 
 import copy
+import ipaddress
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,31 +73,87 @@ def build_metadata(database: Path | str, source_url: str | None = None, fts: boo
     }
 
 
-def make_datasette(database: Path | str, source_url: str | None = None, settings: dict[str, Any] | None = None):
+SQL_TIME_LIMIT_MS = 1000  # Datasette's own limit per query, stated here so it stays in force
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` listens on this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def make_datasette(database: Path | str, source_url: str | None = None, settings: dict[str, Any] | None = None,
+                   *, allow_sql: bool = True):
     """A Datasette instance on the (existing) database, mutable, with kankei's metadata.
 
     Opens the database once with :func:`db.schema.connect` first, so the schema and the
-    search index exist (an older database gains them).
+    search index exist (an older database gains them). Every connection Datasette opens
+    has SQLite's length limit (:data:`LENGTH_LIMIT`), so no query can build a value so big
+    that it runs past the time limit; ``allow_sql=False`` turns arbitrary SQL off (canned
+    queries, table pages and search still work).
     """
     from datasette.app import Datasette
+    from datasette.database import Database
 
+    class ReadOnlyFile(Database):
+        """Opens the file by a percent-encoded ``file:`` URI: a path with ``#``, ``?`` or ``%`` stays whole."""
+
+        def connect(self, write: bool = False) -> sqlite3.Connection:
+            uri = Path(self.path).resolve().as_uri() + ("" if write else "?mode=ro")
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._all_file_connections.append(conn)
+            return conn
+
+    _register_limits()
     conn = schema.connect(database)
     try:
         fts = db_search.has_fts(conn)
     finally:
         conn.close()
     metadata = build_metadata(database, source_url, fts=fts)
-    return Datasette(files=[str(database)], metadata=metadata, settings=settings or {})
+    settings = {"sql_time_limit_ms": SQL_TIME_LIMIT_MS, **(settings or {})}
+    if not allow_sql:
+        settings["default_allow_sql"] = False
+    ds = Datasette(files=[], metadata=metadata, settings=settings)
+    ds.remove_database("_memory")  # only the kankei database is served
+    ds.add_database(ReadOnlyFile(ds, str(database), is_mutable=True), name=database_name(database))
+    return ds
+
+
+def _register_limits() -> None:
+    """Register (once) the plugin that sets SQLite's length limit on every Datasette connection."""
+    from datasette.plugins import pm
+
+    from . import serve_limits
+
+    if not pm.is_registered(serve_limits):
+        pm.register(serve_limits, name="kankei-limits")
 
 
 def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, source_url: str | None = None,
-          echo: Callable[[str], None] = print) -> None:
-    """Run Datasette on ``database`` until interrupted (no network access needed)."""
+          echo: Callable[[str], None] = print, allow_sql: bool | None = None) -> None:
+    """Run Datasette on ``database`` until interrupted (no network access needed).
+
+    ``allow_sql`` None: arbitrary SQL on a loopback address only.
+    """
     import asyncio
 
     import uvicorn
 
-    ds = make_datasette(database, source_url)
+    from . import serve_limits
+
+    local = is_loopback(host)
+    allow_sql = local if allow_sql is None else allow_sql
+    ds = make_datasette(database, source_url, allow_sql=allow_sql)
     asyncio.run(ds.invoke_startup())
-    echo(f"Serving {database} at http://{host}:{port}/{database_name(database)}  (Ctrl-C to stop)")
+    shown = f"[{host}]" if ":" in host else host
+    echo(f"Serving {database} at http://{shown}:{port}{ds.urls.database(database_name(database))}  (Ctrl-C to stop)")
+    echo(("Exposed to the network" if not local else "Reachable from this machine only")
+         + ": read-only tables, canned queries and search; arbitrary SQL "
+         + (f"on (values up to {serve_limits.LENGTH_LIMIT:,} bytes, {SQL_TIME_LIMIT_MS} ms per query)" if allow_sql
+            else "off (--allow-sql turns it on)"))
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)

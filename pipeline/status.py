@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from scraper.errors import ConfigError
+from scraper.errors import ConfigError, public_url
 
 from .config import Config
 
@@ -73,7 +73,7 @@ def collect(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
                 state = states.get(source.name, {})
                 out["sources"].append({
                     "name": source.name,
-                    "url": source.url,
+                    "url": public_url(source.url),
                     "last_success_at": state.get("last_success_at"),
                     "last_success_run": state.get("last_success_run"),
                     "consecutive_failures": state.get("consecutive_failures", 0),
@@ -86,7 +86,7 @@ def collect(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
         finally:
             conn.close()
     else:
-        out["sources"] = [{"name": s.name, "url": s.url, "last_success_at": None, "last_success_run": None,
+        out["sources"] = [{"name": s.name, "url": public_url(s.url), "last_success_at": None, "last_success_run": None,
                            "consecutive_failures": 0, "last_error": None, "last_error_at": None,
                            "last_change": None} for s in config.sources]
     return out

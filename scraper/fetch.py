@@ -4,16 +4,22 @@
 scraper needs:
 
 * a fixed User-Agent (never the library default);
-* connect/read timeouts plus a total wall-clock deadline per request, so a
-  server that stalls or trickles the body fails within about ``timeout``;
+* a total wall-clock deadline per request covering connect, headers and body,
+  so a server that stalls or trickles anything fails within about ``timeout``;
 * retries with exponential backoff and jitter for transient failures
   (connection errors, timeouts, truncated bodies, HTTP 429/500/502/503/504),
   honouring ``Retry-After``;
 * conditional GET (``If-None-Match`` / ``If-Modified-Since``);
-* robots.txt (cached per origin) including ``Crawl-delay``;
+* robots.txt, fetched once per origin by a Fetcher, including ``Crawl-delay``
+  (capped: a host asking for more than :data:`MAX_CRAWL_DELAY` fails instead);
 * a minimum interval between requests to the same host;
-* manually followed redirects restricted to an allowlist of hosts;
-* a body size cap, never returning a partial body.
+* manually followed redirects restricted to an allowlist of hosts, checked on
+  the host urllib3 will connect to (backslashes, userinfo and URLs read two ways
+  are refused);
+* pages must be HTML (``text/html`` or ``application/xhtml+xml``; a response
+  without Content-Type is left to decoding);
+* a body size cap, never returning a partial body (a short body, or a gzip or
+  deflate stream that ends early, is a truncated body).
 
 All waiting goes through the injected ``sleep`` callable so tests can run fast.
 A Fetcher is not thread-safe: use one per thread.
@@ -27,19 +33,24 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util import parse_url
 
-from scraper.errors import BodyTooLarge, FetchError, RedirectRefused, RobotsDisallowed
+from scraper.errors import BodyTooLarge, FetchError, RedirectRefused, RobotsDisallowed, public_url
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +58,17 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 512 * 1024
-ROBOTS_MAX_AGE = 24 * 3600  # RFC 9309 §2.4: a cached robots.txt is used for at most 24 hours
+MAX_CRAWL_DELAY = 60.0  # seconds: a robots.txt asking for more fails the host's sources (never a silent sleep)
 CHUNK_SIZE = 64 * 1024
-DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+DEFAULT_ACCEPT = "text/html,application/xhtml+xml;q=0.9"
+PAGE_TYPES = ("text/html", "application/xhtml+xml")  # what a tracked page may be
 
 
 @dataclass
 class FetchResult:
     """Outcome of a successful :meth:`Fetcher.fetch`."""
 
-    url: str  # the URL requested
+    url: str  # the URL requested, without user name or password
     final_url: str  # after (allowed) redirects
     status: int  # 200 (or another 2xx) or 304
     body: bytes | None  # None on 304
@@ -132,12 +144,15 @@ class Fetcher:
         self.retry_after_cap = max(0.0, float(retry_after_cap))
         self._sleep = sleep
         self._session = requests.Session()
+        self._session.mount("http://", _DeadlineAdapter())
+        self._session.mount("https://", _DeadlineAdapter())
         self._session.headers["User-Agent"] = self.user_agent
         self._session.headers["Accept"] = DEFAULT_ACCEPT
         self._session.headers["Accept-Language"] = "ja,en;q=0.5"
+        self._session.headers["Accept-Encoding"] = "gzip, deflate"  # the encodings _Decoder checks for completeness
         self._robots: dict[str, RobotFileParser | None] = {}  # origin -> parser (None: allow all)
-        self._robots_fetched: dict[str, dict[str, object]] = {}  # origin -> {"fetched_at", "text"} (see robots_cache)
         self._host_interval: dict[str, float] = {}  # host -> interval raised by robots
+        self._host_refused: dict[str, str] = {}  # host -> why robots.txt makes it unusable (Crawl-delay too long)
         self._last_request: dict[str, float] = {}  # host -> time.monotonic() of last request
         self.stats: dict[str, int] = {"requests": 0, "bytes": 0, "robots_requests": 0, "retries": 0}
 
@@ -160,37 +175,13 @@ class Fetcher:
             self._check_robots(url, current)
             resp = self._get_with_retries(url, current, headers, counter)
             if resp.status not in REDIRECT_STATUSES:
+                _check_page_type(url, current, resp)
                 return self._result(url, resp, counter)
             if hop == MAX_REDIRECTS:
                 break
             current = _redirect_target(url, resp, allowed)
-            log.debug("%s: HTTP %d redirect to %s", resp.url, resp.status, current)
+            log.debug("%s: HTTP %d redirect to %s", public_url(resp.url), resp.status, current)
         raise FetchError(url, f"too many redirects (more than {MAX_REDIRECTS})")
-
-    def robots_cache(self) -> dict[str, dict[str, object]]:
-        """The robots.txt files fetched by this fetcher, to keep for the next one (see :meth:`use_robots_cache`).
-
-        ``{origin: {"fetched_at": unix time, "text": robots.txt or None (no robots.txt: allow all)}}``;
-        a robots.txt that could not be fetched (5xx, network) is not included.
-        """
-        return dict(self._robots_fetched)
-
-    def use_robots_cache(self, cache: dict[str, dict[str, object]], max_age: float = ROBOTS_MAX_AGE) -> None:
-        """Use robots.txt files fetched earlier (by :meth:`robots_cache`) that are younger than ``max_age``.
-
-        Lets a run that starts a new process skip re-fetching robots.txt: an unchanged
-        cycle is then one conditional request per page.
-        """
-        now = time.time()
-        for origin, entry in cache.items():
-            try:
-                age = now - float(entry["fetched_at"])  # type: ignore[arg-type]
-            except (KeyError, TypeError, ValueError):
-                continue
-            text = entry.get("text")
-            if not 0 <= age < max_age or origin in self._robots or not (text is None or isinstance(text, str)):
-                continue
-            self._robots[origin] = self._robots_parser(origin, text) if text is not None else None
 
     def close(self) -> None:
         """Close the underlying HTTP session."""
@@ -212,8 +203,8 @@ class Fetcher:
     def _result(self, url: str, resp: _Response, counter: _Counter) -> FetchResult:
         """Build the public result from the final response."""
         return FetchResult(
-            url=url,
-            final_url=resp.url,
+            url=public_url(url),
+            final_url=public_url(resp.url),
             status=resp.status,
             body=None if resp.status == 304 else resp.body,
             content_type=resp.headers.get("Content-Type"),
@@ -236,7 +227,8 @@ class Fetcher:
                     break
                 delay = self._retry_delay(attempt, exc.retry_after)
                 self.stats["retries"] += 1
-                log.warning("%s: %s; retry %d/%d in %.1fs", current, exc.cause, attempt + 1, self.retries, delay)
+                log.warning("%s: %s; retry %d/%d in %.1fs", public_url(current), exc.cause, attempt + 1, self.retries,
+                            delay)
                 self._sleep(delay)
         assert last is not None
         cause = last.cause + (f" after {attempts} attempts" if attempts > 1 else "")
@@ -271,6 +263,9 @@ class Fetcher:
         if origin not in self._robots:
             self._robots[origin] = self._load_robots(origin)
         parser = self._robots[origin]
+        refused = self._host_refused.get(_host(origin))
+        if refused:
+            raise RobotsDisallowed(url, refused + _at(url, current))
         if parser is not None and not parser.can_fetch(self.user_agent, current):
             raise RobotsDisallowed(url, "disallowed by robots.txt" + _at(url, current))
 
@@ -287,10 +282,8 @@ class Fetcher:
             return None
         if not 200 <= resp.status < 300 or resp.body is None:
             log.info("%s: %s; no restrictions", robots_url, _status_text(resp))
-            self._robots_fetched[origin] = {"fetched_at": time.time(), "text": None}
             return None
         text = resp.body.decode("utf-8", errors="replace").lstrip("\ufeff")
-        self._robots_fetched[origin] = {"fetched_at": time.time(), "text": text}
         return self._robots_parser(origin, text)
 
     def _robots_parser(self, origin: str, text: str) -> RobotFileParser:
@@ -318,7 +311,11 @@ class Fetcher:
         rate = parser.request_rate(self.user_agent)
         if rate and rate.requests > 0:
             delay = max(delay, rate.seconds / rate.requests)
-        if delay > 0:
+        if delay > MAX_CRAWL_DELAY:
+            self._host_refused[host] = (f"robots.txt asks for a Crawl-delay of {delay:.0f}s between requests, "
+                                        f"over the {MAX_CRAWL_DELAY:g}s kankei waits at most")
+            log.error("%s: %s", host, self._host_refused[host])
+        elif delay > 0:
             log.info("%s: robots.txt crawl delay %.1fs", host, delay)
             self._host_interval[host] = max(self._host_interval.get(host, 0.0), delay)
 
@@ -346,63 +343,77 @@ class Fetcher:
         """
         host = _host(current)
         self._throttle(host)
-        started = time.monotonic()
+        deadline = _Deadline(self.timeout)
         try:
-            try:
-                raw = self._session.get(
-                    current,
-                    headers=headers,
-                    timeout=(self.timeout, self.timeout),
-                    allow_redirects=False,
-                    stream=True,
-                )
-            except requests.RequestException as exc:
-                raise self._transport_error(url, current, exc) from exc
-            try:
-                body = None
-                if 200 <= raw.status_code < 300:
-                    body = self._read_body(url, current, raw, started, limit)
-                return _Response(current, raw.status_code, raw.reason or "", raw.headers, body)
-            finally:
-                raw.close()
+            with deadline:
+                try:  # the read timeout is longer than the deadline, which ends every slow read
+                    raw = self._session.get(
+                        current,
+                        headers=headers,
+                        timeout=(self.timeout, self.timeout + 1),
+                        allow_redirects=False,
+                        stream=True,
+                    )
+                except requests.RequestException as exc:
+                    error = self._transport_error(url, current, exc)
+                    if deadline.expired and "timed out" not in error.cause:
+                        raise _Retryable(f"read timed out after {self.timeout:g}s (total deadline)") from exc
+                    raise error from exc
+                try:
+                    body = None
+                    if 200 <= raw.status_code < 300:
+                        deadline.watch(_socket_of(raw))
+                        body = self._read_body(url, current, raw, deadline, limit)
+                    return _Response(current, raw.status_code, raw.reason or "", raw.headers, body)
+                finally:
+                    raw.close()
         finally:
             self._last_request[host] = time.monotonic()
 
-    def _read_body(self, url: str, current: str, raw: requests.Response, started: float, limit: int) -> bytes:
-        """Stream the body within the total deadline, size cap and length check."""
+    def _read_body(self, url: str, current: str, raw: requests.Response, deadline: _Deadline, limit: int) -> bytes:
+        """Stream and decode the body within the total deadline, size cap and length checks."""
         length = _content_length(raw.headers)
-        encoded = raw.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
         if length is not None and length > limit:
             raise BodyTooLarge(
                 url, f"body too large (Content-Length {length} > max_bytes {limit})" + _at(url, current), raw.status_code
             )
-        deadline = started + self.timeout
-        chunks: list[bytes] = []
-        received = 0
-        watchdog = _Watchdog(raw, deadline - time.monotonic())
+        encoding = raw.headers.get("Content-Encoding", "identity").strip().lower()
         try:
-            with watchdog:
-                for chunk in raw.iter_content(CHUNK_SIZE):
-                    received += len(chunk)
-                    self.stats["bytes"] += len(chunk)
-                    if received > limit:
-                        raise BodyTooLarge(
-                            url, f"body too large (over max_bytes {limit})" + _at(url, current), raw.status_code
-                        )
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        break
+            decoder = _Decoder(encoding)
+        except ValueError:
+            raise FetchError(url, f"unsupported Content-Encoding {encoding!r}" + _at(url, current),
+                             raw.status_code) from None
+        expired = _Retryable(f"read timed out after {self.timeout:g}s (total deadline)")
+        chunks: list[bytes] = []
+        received = decoded = 0  # bytes on the wire, bytes of the body
+        try:
+            for chunk in raw.raw.stream(CHUNK_SIZE, decode_content=False):
+                received += len(chunk)
+                data = decoder.feed(chunk, limit + 1 - decoded)
+                decoded += len(data)
+                self.stats["bytes"] += len(data)
+                if decoded > limit:
+                    raise BodyTooLarge(
+                        url, f"body too large (over max_bytes {limit})" + _at(url, current), raw.status_code
+                    )
+                chunks.append(data)
+                if deadline.expired:
+                    raise expired
+        except zlib.error as exc:
+            raise _Retryable(f"content decoding failed ({encoding}): {exc}") from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            if watchdog.expired or time.monotonic() > deadline:
-                raise _Retryable(f"read timed out after {self.timeout:g}s (total deadline)") from exc
+            if deadline.expired:
+                raise expired from exc
             error = self._transport_error(url, current, exc)
-            if length is not None and not encoded and received < length and not error.cause.startswith("body"):
+            if length is not None and received < length and not error.cause.startswith("body"):
                 raise _Retryable(f"body truncated ({received} of {length} bytes)") from exc
             raise error from exc
-        if watchdog.expired or time.monotonic() > deadline:
-            raise _Retryable(f"read timed out after {self.timeout:g}s (total deadline)")
-        if length is not None and not encoded and received < length:
+        if deadline.expired:
+            raise expired
+        if length is not None and received < length:
             raise _Retryable(f"body truncated ({received} of {length} bytes)")
+        if not decoder.complete:
+            raise _Retryable(f"body truncated ({encoding} stream ends early, after {received} bytes)")
         return b"".join(chunks)
 
     def _transport_error(self, url: str, current: str, exc: BaseException) -> _Retryable | FetchError:
@@ -413,22 +424,28 @@ class Fetcher:
         return FetchError(url, cause + _at(url, current))
 
 
-class _Watchdog:
-    """Enforces a wall-clock deadline on a streaming body read.
+_active = threading.local()  # .deadline: the _Deadline of the request this thread is making
 
-    When the deadline passes, the socket is shut down, which wakes a reader
-    blocked in ``recv``; ``expired`` then tells the reader why the read ended.
+
+class _Deadline:
+    """A wall-clock deadline on one request: connect, headers and body.
+
+    While it is active (``with deadline:``), every socket the request uses is
+    registered (by :class:`_DeadlineAdapter`'s connections). When the deadline
+    passes, those sockets are shut down, which wakes a reader blocked in ``recv``;
+    ``expired`` then tells the reader why the read ended.
     """
 
-    def __init__(self, raw: requests.Response, seconds: float) -> None:
-        self._sock = _socket_of(raw)
+    def __init__(self, seconds: float) -> None:
         self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
         self._done = False
         self.expired = False
         self._timer = threading.Timer(max(0.0, seconds), self._fire)
         self._timer.daemon = True
 
     def __enter__(self) -> Self:
+        _active.deadline = self
         self._timer.start()
         return self
 
@@ -436,17 +453,137 @@ class _Watchdog:
         with self._lock:
             self._done = True
         self._timer.cancel()
+        _active.deadline = None
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """Shut ``sock`` down when the deadline passes (at once if it has passed)."""
+        if sock is None:
+            return
+        with self._lock:
+            if self.expired:
+                _shutdown(sock)
+            elif not self._done:
+                self._sockets.append(sock)
 
     def _fire(self) -> None:
         with self._lock:
             if self._done:
                 return
             self.expired = True
-            if self._sock is not None:
-                try:  # the plain-socket method: safe on SSLSocket from another thread
-                    socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            for sock in self._sockets:
+                _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:  # the plain-socket method: safe on SSLSocket from another thread
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _watch_active(sock: socket.socket | None) -> None:
+    deadline = getattr(_active, "deadline", None)
+    if deadline is not None and isinstance(sock, socket.socket):
+        deadline.watch(sock)
+
+
+class _Watched:
+    """Mixin for urllib3 connections: registers the socket with the active deadline when it connects
+    and before reading a response (a kept-alive connection is reused by later requests)."""
+
+    sock: socket.socket | None
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        _watch_active(sock)
+        return sock
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _watch_active(self.sock)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _WatchedPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+WATCHED_POOLS = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter whose connections take part in :class:`_Deadline` (connect, headers, body),
+    directly or through an HTTP proxy (a SOCKS proxy keeps its own connections: the body is still covered)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+        return manager
+
+
+class _Decoder:
+    """Decodes a gzip or deflate body chunk by chunk and knows whether the stream was complete."""
+
+    def __init__(self, encoding: str) -> None:
+        if encoding in ("", "identity"):
+            self._obj = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._obj = zlib.decompressobj()  # zlib-wrapped; raw deflate is tried on the first error
+        else:
+            raise ValueError(encoding)
+        self._gzip = encoding in ("gzip", "x-gzip")
+        self._started = False
+
+    @property
+    def complete(self) -> bool:
+        return self._obj is None or self._obj.eof or not self._started
+
+    def feed(self, data: bytes, max_length: int) -> bytes:
+        """Decoded bytes of ``data`` (at most about ``max_length``: more means too large anyway)."""
+        if self._obj is None:
+            return data
+        out = b""
+        while data:
+            first = not self._started
+            self._started = True
+            try:
+                out += self._obj.decompress(data, max(1, max_length - len(out)))
+            except zlib.error:
+                if not (first and not self._gzip):
+                    raise
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)  # deflate sent without its zlib wrapper
+                continue
+            if len(out) >= max_length:
+                return out
+            data = self._obj.unconsumed_tail
+            if self._obj.eof:
+                rest = self._obj.unused_data + data
+                if self._gzip and rest.startswith(b"\x1f\x8b"):  # another gzip member follows
+                    self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    data = rest
+                    continue
+                if rest.strip(b"\0"):
+                    raise zlib.error("data after the end of the compressed stream")
+                break
+        return out
 
 
 # ------------------------------------------------------------------- helpers
@@ -544,18 +681,43 @@ def _socket_of(raw: requests.Response) -> socket.socket | None:
 
 
 def _validate_url(url: str) -> str:
-    """Strip whitespace and fragment; require an http(s) URL with a host."""
+    """Strip whitespace and fragment; require an http(s) URL with a host read alike by every parser."""
     url = urldefrag(url.strip())[0]
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(url, f"unsupported URL scheme {parts.scheme or '(none)'!r}")
     if not parts.hostname:
         raise FetchError(url, "URL has no host")
+    problem = _ambiguity(url)
+    if problem:
+        raise FetchError(url, f"URL refused: {problem}")
     return url
 
 
+def _ambiguity(url: str) -> str | None:
+    """Why ``url``'s host could be read two ways (None when it cannot).
+
+    The host checked against allowed_hosts must be the one urllib3 connects to:
+    backslashes, control characters, spaces in the host part, and a host that urllib3 and
+    urllib.parse read differently are refused.
+    """
+    if "\\" in url:
+        return "backslash in URL"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return "control character in URL"
+    if " " in urlsplit(url).netloc:
+        return "space in the host part of the URL"
+    try:
+        connects_to = _norm_host((parse_url(url).host or "").strip("[]"))
+    except ValueError as e:
+        return f"cannot be parsed ({e})"
+    if connects_to != _host(url):
+        return f"host read as {_host(url) or '(none)'} and as {connects_to or '(none)'}"
+    return None
+
+
 def _redirect_target(url: str, resp: _Response, allowed: set[str]) -> str:
-    """Resolve the Location of a redirect response and check its host is allowed."""
+    """Resolve the Location of a redirect response and check the host it connects to is allowed."""
     location = resp.headers.get("Location")
     if not location:
         raise FetchError(url, f"HTTP {resp.status} redirect without Location" + _at(url, resp.url), resp.status)
@@ -563,14 +725,35 @@ def _redirect_target(url: str, resp: _Response, allowed: set[str]) -> str:
         location = location.encode("latin-1").decode("utf-8")
     except UnicodeError:
         pass
+    if "\\" in location:
+        raise RedirectRefused(url, "redirect refused (backslash in Location)", resp.status)
     target = urldefrag(urljoin(resp.url, location.strip()))[0]
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RedirectRefused(url, f"redirect to unsupported URL {target!r} refused", resp.status)
-    host = _norm_host(parts.hostname)
+        raise RedirectRefused(url, f"redirect to unsupported URL {public_url(target)!r} refused", resp.status)
+    if "@" in parts.netloc:
+        raise RedirectRefused(url, "redirect refused (user name or password in Location)", resp.status)
+    problem = _ambiguity(target)
+    if problem:
+        raise RedirectRefused(url, f"redirect refused ({problem})", resp.status)
+    host = _host(target)
     if host not in allowed:
         raise RedirectRefused(url, f"redirect to {host} refused (not in allowed_hosts)", resp.status)
     return target
+
+
+def _check_page_type(url: str, current: str, resp: _Response) -> None:
+    """A 2xx page must be HTML; no Content-Type at all is left to decoding to judge."""
+    if resp.status == 304 or not 200 <= resp.status < 300:
+        return
+    ctype = resp.headers.get("Content-Type")
+    if ctype is None:
+        return
+    mime = ctype.split(";", 1)[0].strip().lower()
+    if mime not in PAGE_TYPES:
+        shown = " ".join(ctype.split())[:100] or "(empty)"
+        raise FetchError(url, f"Content-Type {shown} is not a web page (text/html or application/xhtml+xml)"
+                         + _at(url, current), resp.status)
 
 
 def _status_text(resp: _Response) -> str:
@@ -579,7 +762,7 @@ def _status_text(resp: _Response) -> str:
 
 def _at(url: str, current: str) -> str:
     """Suffix naming the redirect hop when it differs from the requested URL."""
-    return "" if current == url else f" (at {current})"
+    return "" if current == url else f" (at {public_url(current)})"
 
 
 def _content_length(headers: Mapping[str, str]) -> int | None:
@@ -597,4 +780,4 @@ def _host(url: str) -> str:
 
 def _origin(url: str) -> str:
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2].lower()}"

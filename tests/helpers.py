@@ -20,7 +20,7 @@ def fixture_text(name: str) -> str:
 
 
 def write_config(tmp_path: Path, url: str, *, parser: str = "model_projects", extra: str = "",
-                 timeout: float = 2, retries: int = 0, max_bytes: int = 10_000_000) -> Path:
+                 timeout: float = 2, retries: int = 0, max_bytes: int = 10_000_000, backoff: float = 1) -> Path:
     """A config.toml for a loopback source, with storage under tmp_path."""
     path = tmp_path / "config.toml"
     path.write_text(
@@ -33,6 +33,7 @@ snapshots = "snapshots"
 user_agent = "kankei-test/0.1 (+tests)"
 timeout = {timeout}
 retries = {retries}
+backoff = {backoff}
 min_interval = 0
 max_bytes = {max_bytes}
 allowed_hosts = ["127.0.0.1"]

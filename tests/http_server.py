@@ -57,6 +57,7 @@ class Reply:
             then send the rest (if the client is still there).
         stall: seconds of the mid-body pause.
         trickle: ``(chunk_bytes, interval_seconds)``: send the body slowly.
+        header_trickle: seconds between the bytes of the status line and headers.
         close: close the connection after this response.
     """
 
@@ -71,6 +72,7 @@ class Reply:
     stall_after: int | None = None
     stall: float = 0.0
     trickle: tuple[int, float] | None = None
+    header_trickle: float | None = None
     close: bool = False
 
     @property
@@ -161,6 +163,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(announced))
         if closing:
             self.send_header("Connection", "close")
+        if reply.header_trickle is not None:
+            head, self._headers_buffer = b"".join(self._headers_buffer) + b"\r\n", []
+            self._write_slowly(head, (1, reply.header_trickle), stop)
+            self.close_connection = True
+            return
         self.end_headers()
         if self.command != "HEAD" and reply.status not in (204, 304) and reply.status >= 200:
             self._write_body(body, reply, stop)

@@ -68,3 +68,61 @@ def test_every_command_has_help() -> None:
     for name in cli.commands:
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, name
+
+
+@pytest.mark.parametrize(
+    "replace,message",
+    [
+        (("timeout = 2", "timeout = nan"), "http.timeout must be a finite number, got nan"),
+        (("timeout = 2", "timeout = inf"), "http.timeout must be a finite number, got inf"),
+        (("timeout = 2", "timeout = 0"), "http.timeout must be greater than 0"),
+        (("min_interval = 0", "min_interval = -inf"), "http.min_interval must be a finite number"),
+        (("min_interval = 0", "min_interval = nan"), "http.min_interval must be a finite number"),
+        (("max_bytes = 10000000", "max_bytes = 0"), "http.max_bytes must be greater than 0"),
+    ],
+)
+def test_non_finite_and_non_positive_numbers_are_refused(tmp_path: Path, replace: tuple[str, str], message: str) -> None:
+    path = write_config(tmp_path, "http://127.0.0.1:1/x")
+    text = path.read_text()
+    assert replace[0] in text
+    path.write_text(text.replace(*replace))
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert message in str(e.value) and str(path) in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "replace,message",
+    [
+        (('database = "data/kankei.db"', 'databse = "mydb.db"'),
+         "`databse` is not a key of [storage]; did you mean `database`?"),
+        (("timeout = 2", "timout = 5"), "`timout` is not a key of [http]; did you mean `timeout`?"),
+        (('parser = "model_projects"', 'parser = "model_projects"\nurll = "x"'),
+         "`urll` is not a key of [[sources]]; did you mean `url`?"),
+        (("[storage]", '[schedule]\ncorn = "0 7 * * *"\n[storage]'),
+         "`corn` is not a key of [schedule]; did you mean `cron`?"),
+        (("[storage]", "[notify]\nfailure_treshold = 2\n[storage]"),
+         "`failure_treshold` is not a key of [notify]; did you mean `failure_threshold`?"),
+        (("[storage]", "[notfy]\n[storage]"), "notfy is not a known section; did you mean `notify`?"),
+        (("[storage]", "[storage]\nzzz = 1"), "`zzz` is not a key of [storage]"),
+        (("retries = 0", 'retries = "3"'), "http.retries must be an integer, got '3'"),
+        (("respect_robots = true", 'respect_robots = "yes"'), "http.respect_robots must be true or false"),
+    ],
+)
+def test_unknown_keys_and_wrong_types_are_refused(tmp_path: Path, replace: tuple[str, str], message: str) -> None:
+    path = write_config(tmp_path, "http://127.0.0.1:1/x")
+    text = path.read_text()
+    assert replace[0] in text
+    path.write_text(text.replace(*replace, 1))
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert message in str(e.value) and str(path) in str(e.value)
+
+
+def test_misspelt_key_exits_2_before_anything_is_written(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "http://127.0.0.1:1/x")
+    path.write_text(path.read_text().replace('database = "data/kankei.db"', 'databse = "mydb.db"'))
+    result = CliRunner().invoke(cli, ["--config", str(path), "run"])
+    assert result.exit_code == 2
+    assert "did you mean `database`?" in result.stderr and result.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]

@@ -10,10 +10,13 @@ no change was recorded, and that the next run is normal again (a 304, exit 0).
 
 from __future__ import annotations
 
+import base64
 import ctypes
-import json
+import gzip
 import os
+import random
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +29,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from db import schema
 from pipeline.cli import cli
 from tests.helpers import write_config
 from tests.http_server import LoopbackServer, RecordedRequest, Reply, unused_port
@@ -38,6 +42,8 @@ PAGE = (FIXTURES / "model_projects_table.html").read_bytes()
 HTML_UTF8 = "text/html; charset=utf-8"
 ETAG = '"v1"'
 MAX_BYTES = 100_000
+TIMEOUT = 0.2  # seconds: http.timeout of every run here
+RETRY_AFTER = "0.3"  # seconds: what the busy server asks for
 STATE_TABLES = ("fiscal_years", "adoptions", "partners", "categories", "changes", "pages")
 
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE = 0, 1, 2
@@ -72,7 +78,7 @@ class Site:
         return self.tmp / "data" / "kankei.db"
 
     def write_config(self, url: str | None = None) -> Path:
-        return write_config(self.tmp, url or self.url, timeout=1, retries=1, max_bytes=MAX_BYTES)
+        return write_config(self.tmp, url or self.url, timeout=TIMEOUT, retries=1, max_bytes=MAX_BYTES, backoff=0.05)
 
     def run(self, url: str | None = None) -> Result:
         self.write_config(url)
@@ -126,7 +132,7 @@ def assert_next_run_normal(site: Site, before: dict[str, list[tuple[Any, ...]]])
     assert result.exit_code == EXIT_OK, result.output
     assert result.stdout == f"{SOURCE}: unchanged (304 Not Modified)\n"
     assert site.server.count(PAGE_PATH) == 1
-    assert site.server.count("/robots.txt") == 0  # the baseline's robots.txt is kept for 24 hours
+    assert site.server.count("/robots.txt") == 1  # once per host per run
     assert site.integrity() == "ok"
     after = site.state()
     # The 304 made a compact snapshot row confirming the last good body, which the state still reflects.
@@ -185,7 +191,52 @@ def one_attempt(site: Site, extra: dict[str, Any]) -> None:
 
 def retry_after_honoured(site: Site, extra: dict[str, Any]) -> None:
     first, second = site.server.requests_to(PAGE_PATH)
-    assert second.received_at - first.received_at >= 0.95
+    assert second.received_at - first.received_at >= float(RETRY_AFTER) - 0.01
+
+
+def redirect_with(location: str) -> Callable[[Site, Callable[[], LoopbackServer]], None]:
+    """A redirect to ``location`` (``{port}``: another server's port) that must not reach that server."""
+
+    def arrange(site: Site, factory: Callable[[], LoopbackServer]) -> None:
+        other = factory()
+        other.route(PAGE_PATH, Reply(200, body=PAGE, content_type=HTML_UTF8))
+        site.extra["other"] = other
+        site.server.route(PAGE_PATH, Reply(302, headers={"Location": location.format(port=other.port)}))
+
+    return arrange
+
+
+def crawl_delay(seconds: int) -> Callable[[Site, Any], None]:
+    def arrange(site: Site, _factory: Any) -> None:
+        site.server.route("/robots.txt", Reply(200, body=f"User-agent: *\nCrawl-delay: {seconds}\n",
+                                               content_type="text/plain"))
+        site.server.route(PAGE_PATH, good_reply)
+        site.extra["started"] = time.monotonic()
+
+    return arrange
+
+
+def page_never_requested(site: Site, extra: dict[str, Any]) -> None:
+    assert site.server.count(PAGE_PATH) == 0
+    assert time.monotonic() - extra["started"] < 5
+    site.server.unroute("/robots.txt")
+
+
+def within_deadlines(site: Site, extra: dict[str, Any]) -> None:
+    """Two attempts of TIMEOUT each and a short backoff: far less than the header trickle would take."""
+    first, second = site.server.requests_to(PAGE_PATH)
+    assert second.received_at - first.received_at < 1.5
+
+
+def listed_twice() -> bytes:
+    """The page with a second 石狩市 row in 令和2年度, its heading raised to 全26団体 to match."""
+    text = PAGE.decode("utf-8")
+    start = text.index("<tr>", text.index("<tbody>"))
+    end = text.index("</tr>", start) + len("</tr>")
+    row = text[start:end]
+    assert "石狩市" in row
+    text = text[:end] + row.replace("地域農業ファン", "地域農業ファン(再掲)") + text[end:]
+    return text.replace("令和2年度モデル事業採択団体(全25団体)", "令和2年度モデル事業採択団体(全26団体)").encode("utf-8")
 
 
 def bad_bytes() -> bytes:
@@ -200,20 +251,23 @@ def huge_page() -> bytes:
 
 FAULTS = [
     Fault("503-retry-after-persistent",
-          serve(Reply(503, body="busy", headers={"Retry-After": "1"})),
+          serve(Reply(503, body="busy", headers={"Retry-After": RETRY_AFTER})),
           r"HTTP 503 Service Unavailable after 2 attempts$",
           lambda s, e: (two_attempts(s, e), retry_after_honoured(s, e))),
     Fault("429-retry-after-persistent",
-          serve(Reply(429, body="slow down", headers={"Retry-After": "1"})),
+          serve(Reply(429, body="slow down", headers={"Retry-After": RETRY_AFTER})),
           r"HTTP 429 Too Many Requests after 2 attempts$",
           lambda s, e: (two_attempts(s, e), retry_after_honoured(s, e))),
     Fault("500-permanent", serve(Reply(500, body="oops")),
           r"HTTP 500 Internal Server Error after 2 attempts$", two_attempts),
     Fault("connection-refused", refused, r"connection refused after 2 attempts$"),
     Fault("read-timeout", serve(Reply(200, body=PAGE, content_type=HTML_UTF8, delay=5)),
-          r"read timed out after 1s after 2 attempts$", two_attempts),
+          r"read timed out after 0.2s \(total deadline\) after 2 attempts$", two_attempts),
     Fault("stall-mid-body", serve(Reply(200, body=PAGE, content_type=HTML_UTF8, stall_after=4000, stall=5)),
-          r"read timed out after 1s \(total deadline\) after 2 attempts$", two_attempts),
+          r"read timed out after 0.2s \(total deadline\) after 2 attempts$", two_attempts),
+    Fault("headers-trickled", serve(Reply(200, body=PAGE, content_type=HTML_UTF8, header_trickle=0.02)),
+          r"read timed out after 0.2s \(total deadline\) after 2 attempts$",
+          lambda s, e: (two_attempts(s, e), within_deadlines(s, e))),
     Fault("truncated-body", serve(Reply(200, body=PAGE[:5000], content_type=HTML_UTF8, content_length=len(PAGE))),
           rf"body truncated \(5000 of {len(PAGE)} bytes\) after 2 attempts$", two_attempts),
     Fault("over-max-bytes-declared", serve(Reply(200, body=huge_page(), content_type=HTML_UTF8)),
@@ -223,6 +277,22 @@ FAULTS = [
           rf"body too large \(over max_bytes {MAX_BYTES}\)$", one_attempt),
     Fault("redirect-to-other-host", redirect_elsewhere,
           r"redirect to localhost refused \(not in allowed_hosts\)$", other_host_never_contacted),
+    Fault("redirect-with-backslash", redirect_with("http://localhost:{port}\\@127.0.0.1" + PAGE_PATH),
+          r"redirect refused \(backslash in Location\)$", other_host_never_contacted),
+    Fault("redirect-with-userinfo", redirect_with("http://localhost:{port}@127.0.0.1:{port}" + PAGE_PATH),
+          r"redirect refused \(user name or password in Location\)$", other_host_never_contacted),
+    Fault("crawl-delay-too-long", crawl_delay(100_000_000),
+          r"robots.txt asks for a Crawl-delay of 100000000s between requests, over the 60s kankei waits at most$",
+          page_never_requested),
+    Fault("gzip-stream-truncated",
+          serve(Reply(200, body=gzip.compress(PAGE)[:4000], content_type=HTML_UTF8,
+                      headers={"Content-Encoding": "gzip"})),
+          r"body truncated \(gzip stream ends early, after 4000 bytes\) after 2 attempts$", two_attempts),
+    Fault("not-html", serve(Reply(200, body=b"%PDF-1.4\n" + PAGE, content_type="application/pdf")),
+          r"Content-Type application/pdf is not a web page \(text/html or application/xhtml\+xml\)$", one_attempt),
+    Fault("body-listed-twice",
+          serve(Reply(200, body=listed_twice(), content_type=HTML_UTF8)),
+          r"令和2年度 \(FY2020\): 石狩市 \(北海道\) is listed twice$"),
     Fault("empty-200", serve(Reply(200, body=b"", content_type=HTML_UTF8)), r"empty body$", one_attempt),
     Fault("error-page-200", serve(Reply(200, body=(FIXTURES / "error_page.html").read_bytes(), content_type="text/html")),
           r"no fiscal-year heading .* found"),
@@ -272,7 +342,7 @@ def test_retry_after_then_success(status: int, site: Site) -> None:
     before = site.state()
     site.server.route(
         PAGE_PATH,
-        Reply(status, body="later", headers={"Retry-After": "1"}),
+        Reply(status, body="later", headers={"Retry-After": RETRY_AFTER}),
         Reply(200, body=PAGE, content_type=HTML_UTF8, headers={"ETag": '"v2"'}),
     )
     started = time.monotonic()
@@ -281,7 +351,7 @@ def test_retry_after_then_success(status: int, site: Site) -> None:
 
     assert result.exit_code == EXIT_OK, result.output
     assert result.stdout == f"{SOURCE}: fetched, no changes\n"
-    assert elapsed >= 0.95
+    assert elapsed >= float(RETRY_AFTER) - 0.01
     retry_after_honoured(site, {})
     assert site.integrity() == "ok"
     after = site.state()
@@ -361,33 +431,216 @@ def test_read_only_database(site: Site) -> None:
     assert_next_run_normal(site, before)
 
 
-# ------------------------------------------------------- robots.txt between runs
+# ------------------------------------------------------- robots.txt: once per host per run
 
 
-def test_robots_txt_is_kept_between_runs_for_24_hours(site: Site) -> None:
-    """A new process does not re-fetch robots.txt for a day (RFC 9309 §2.4); then it does."""
+def test_robots_txt_is_fetched_once_per_host_per_run(site: Site) -> None:
+    """Two sources on one host: one robots.txt request per run, and its rules apply to both."""
     site.server.route("/robots.txt", Reply(200, body="User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
-    result = site.run()
-    assert result.exit_code == EXIT_OK and site.server.count("/robots.txt") == 0
+    second = f"""
+[[sources]]
+name = "private"
+url = "{site.server.url('/private/page.html')}"
+parser = "text"
+"""
+    for run in (1, 2):
+        site.server.clear_requests()
+        write_config(site.tmp, site.url, timeout=TIMEOUT, retries=1, max_bytes=MAX_BYTES, backoff=0.05, extra=second)
+        result = site.runner.invoke(cli, ["--config", str(site.config), "run"], catch_exceptions=False)
+        assert result.exit_code == EXIT_SOURCE_FAILED, result.output
+        assert result.stdout.splitlines() == [
+            f"{SOURCE}: unchanged (304 Not Modified)",
+            f"private: failed: {site.server.url('/private/page.html')}: disallowed by robots.txt",
+        ]
+        assert site.server.count("/robots.txt") == 1, run
+        assert site.server.count("/private/page.html") == 0
+    assert site.query("SELECT count(*) FROM meta WHERE key = 'robots_cache'") == [(0,)]
 
-    conn = sqlite3.connect(site.database)
-    cache = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'robots_cache'").fetchone()[0])
-    assert list(cache) == [site.server.base_url]
-    for entry in cache.values():  # age the kept robots.txt past 24 hours
-        entry["fetched_at"] -= 25 * 3600
-    with conn:
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'robots_cache'", (json.dumps(cache),))
-    conn.close()
+
+# ------------------------------------------------------- broken storage
+
+
+def changed_page(extra_bytes: int = 0) -> bytes:
+    """The page with a new comment (a new body, the same content); ``extra_bytes`` of incompressible text."""
+    filler = base64.b64encode(random.Random(11).randbytes(extra_bytes * 3 // 4)).decode() if extra_bytes else ""
+    return PAGE.replace(b"</body>", f"<!-- v2 {filler} --></body>".encode())
+
+
+def serve_changed(site: Site, body: bytes) -> None:
+    site.server.route(PAGE_PATH, lambda r: Reply(304) if r.headers.get("If-None-Match") == '"v2"' else
+                      Reply(200, body=body, content_type=HTML_UTF8, headers={"ETag": '"v2"'}))
+
+
+def kankei_process(site: Site, preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
+    """``kankei run`` as its own process (for limits and capabilities that must not touch pytest's)."""
+    site.write_config()
+    return subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import cli; cli()", "--config", str(site.config), "run"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, preexec_fn=preexec,
+    )
+
+
+def assert_failure_recorded_and_run_closed(site: Site) -> None:
+    assert site.integrity() == "ok"
+    status, finished, summary = site.query("SELECT status, finished_at, summary FROM runs ORDER BY id DESC LIMIT 1")[0]
+    assert status == "failed" and finished is not None and '"error"' in summary
+    assert site.failures() == 1
+
+
+def assert_next_run_stores_the_changed_page(site: Site, before: dict[str, list[tuple[Any, ...]]]) -> None:
     result = site.run()
     assert result.exit_code == EXIT_OK, result.output
-    assert site.server.count("/robots.txt") == 1  # expired: fetched again, and kept
-    cached = site.query("SELECT value FROM meta WHERE key = 'robots_cache'")[0][0]
-    assert "Disallow: /private/" in cached
+    assert result.stdout == f"{SOURCE}: fetched, no changes\n"
+    assert site.failures() == 0 and site.integrity() == "ok"
+    assert {k: v for k, v in site.state().items() if k != "last_good"} == {
+        k: v for k, v in before.items() if k != "last_good"}
+    path = site.query("SELECT path FROM snapshots ORDER BY id DESC LIMIT 1")[0][0]
+    assert gzip.decompress((site.tmp / "snapshots" / path).read_bytes()) == changed_page(site.extra.get("bytes", 0))
 
-    site.server.route(PAGE_PATH, good_reply)
-    site.server.clear_requests()
-    site.write_config(site.server.url("/private/page.html"))
-    result = site.runner.invoke(cli, ["--config", str(site.config), "run"], catch_exceptions=False)
-    assert result.exit_code == EXIT_SOURCE_FAILED
-    assert "disallowed by robots.txt" in result.stdout  # the cached rules are applied, without a request
-    assert site.server.requests == []
+
+def test_read_only_snapshot_store(site: Site) -> None:
+    """The snapshot folder cannot be written: the source fails naming the file and the cause, the run is
+    closed with the failure counted, and the next run (folder writable again) stores the page."""
+    is_root = os.geteuid() == 0
+    if is_root and not _can_drop_capabilities():
+        pytest.skip("running as root without CAP_SETPCAP: cannot make root honour a read-only folder")
+    before = site.state()
+    serve_changed(site, changed_page())
+    folders = [site.tmp / "snapshots", *(p for p in (site.tmp / "snapshots").iterdir() if p.is_dir())]
+    for folder in folders:
+        os.chmod(folder, 0o555)
+    try:
+        proc = kankei_process(site, _drop_file_capabilities if is_root else None)
+    finally:
+        for folder in folders:
+            os.chmod(folder, 0o755)
+
+    assert proc.returncode == EXIT_SOURCE_FAILED, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert re.fullmatch(rf"{SOURCE}: failed: cannot store the snapshot {re.escape(str(site.tmp / 'snapshots'))}/"
+                        r"[0-9a-f]{2}(/[0-9a-f]{64}\.gz)?: Permission denied\n", proc.stdout), proc.stdout
+    assert_failure_recorded_and_run_closed(site)
+    assert site.state() == before
+    assert_next_run_stores_the_changed_page(site, before)
+
+
+def limit_file_size(limit: int) -> Callable[[], None]:
+    """In the child: no file may grow past ``limit`` bytes (writes beyond fail with EFBIG, as on a full disk)."""
+
+    def preexec() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return preexec
+
+
+def test_disk_full_while_storing_the_snapshot(site: Site) -> None:
+    """No room for the snapshot file, room for the small database writes: one line naming the file,
+    the failure recorded and the run closed; with room again the next run stores the page."""
+    site.extra["bytes"] = 60_000
+    body = changed_page(site.extra["bytes"])
+    assert len(gzip.compress(body)) > 48_000
+    before = site.state()
+    serve_changed(site, body)
+    proc = kankei_process(site, limit_file_size(48_000))
+
+    assert proc.returncode == EXIT_SOURCE_FAILED, proc.stderr
+    assert "Traceback" not in proc.stderr and "rollback" not in proc.stderr, proc.stderr
+    assert re.fullmatch(rf"{SOURCE}: failed: cannot store the snapshot {re.escape(str(site.tmp / 'snapshots'))}/"
+                        r"[0-9a-f]{2}/[0-9a-f]{64}\.gz: File too large\n", proc.stdout), proc.stdout
+    assert not list((site.tmp / "snapshots").rglob(".tmp-*"))  # no partial file left
+    assert_failure_recorded_and_run_closed(site)
+    assert site.state() == before
+    assert_next_run_stores_the_changed_page(site, before)
+
+
+@pytest.mark.parametrize("limit,first", [(0, "the lock file"), (4096, "the database"), (30_000, "the database")])
+def test_disk_full_anywhere_gives_one_line_and_the_next_run_completes(site: Site, limit: int, first: str) -> None:
+    """Whatever the first write that finds no room (lock file, database, snapshot): one line naming the
+    file and the cause, nothing damaged, and the next run with room again completes."""
+    site.extra["bytes"] = 60_000
+    before = site.state()
+    serve_changed(site, changed_page(site.extra["bytes"]))
+    proc = kankei_process(site, limit_file_size(limit))
+
+    assert proc.returncode in (EXIT_SOURCE_FAILED, EXIT_USAGE), (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr and "rollback" not in proc.stderr, proc.stderr
+    lines = proc.stdout.splitlines() if proc.returncode == EXIT_SOURCE_FAILED else \
+        [line for line in proc.stderr.splitlines() if line.startswith("kankei:")]
+    assert len(lines) == 1, (proc.stdout, proc.stderr)
+    assert f"cannot write {first} {site.tmp}" in lines[0] and re.search(r"File too large|disk is full|disk I/O error", lines[0]), lines[0]
+    assert site.integrity() == "ok"
+    assert site.state() == before
+    assert_next_run_stores_the_changed_page(site, before)
+
+
+def test_a_damaged_snapshot_is_repaired_when_its_body_arrives_again(site: Site) -> None:
+    """The stored file of the current body is truncated; the same body fetched again writes it anew."""
+    path = site.tmp / "snapshots" / site.query("SELECT path FROM snapshots ORDER BY id DESC LIMIT 1")[0][0]
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    site.server.route(PAGE_PATH, Reply(200, body=PAGE, content_type=HTML_UTF8, headers={"ETag": '"v1b"'}))
+    result = site.run()
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout == f"{SOURCE}: fetched, no changes\n"
+    assert path.read_bytes() == whole
+    check = site.runner.invoke(cli, ["--config", str(site.config), "rebuild", "--check"])
+    assert check.exit_code == EXIT_OK, check.output
+
+
+def test_a_transaction_sqlite_rolled_back_itself_raises_the_real_error(tmp_path: Path) -> None:
+    """A write that finds no room makes SQLite roll back by itself: the error raised is that write's,
+    not "cannot rollback - no transaction is active"."""
+    script = f"""
+import resource, sqlite3
+from db.store import transaction
+conn = sqlite3.connect({str(tmp_path / 'x.db')!r}, isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("CREATE TABLE t(x)")
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+try:
+    with transaction(conn):
+        conn.execute("INSERT INTO t VALUES (randomblob(5000000))")
+except sqlite3.Error as e:
+    print(e)
+with transaction(conn):  # the connection is usable again
+    conn.execute("INSERT INTO t VALUES (1)")
+print(conn.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["disk I/O error", "1"]
+
+
+def test_one_sources_database_error_fails_it_alone_and_the_run_goes_on(tmp_path: Path,
+                                                                         http_server: LoopbackServer) -> None:
+    """An error of the database while storing one source (here a trigger refusing its row) fails that
+    source with one line; the next source is still fetched and stored, and the run is closed."""
+    http_server.route("/notes.html", Reply(200, body="<html><body><p>関係人口</p></body></html>",
+                                           content_type=HTML_UTF8))
+    http_server.route(PAGE_PATH, good_reply)
+    notes = http_server.url("/notes.html")
+    extra = f'\n[[sources]]\nname = "{SOURCE}"\nurl = "{http_server.url(PAGE_PATH)}"\nparser = "model_projects"\n'
+    config = write_config(tmp_path, notes, parser="text", extra=extra, timeout=TIMEOUT)
+    config.write_text(config.read_text().replace('name = "model-projects"', 'name = "notes"', 1))
+    runner = CliRunner()
+    database = tmp_path / "data" / "kankei.db"
+    conn = schema.connect(database)
+    conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON pages BEGIN SELECT RAISE(ABORT, 'pages refused'); END")
+    conn.close()
+
+    result = runner.invoke(cli, ["--config", str(config), "run"], catch_exceptions=False)
+    assert result.exit_code == EXIT_SOURCE_FAILED, result.output
+    first, second = result.stdout.splitlines()
+    assert first == f"notes: failed: cannot write the database {database}: pages refused"
+    assert second.startswith(f"{SOURCE}: fetched, initial load (99 adoption_added")
+    conn = sqlite3.connect(database)
+    assert conn.execute("SELECT status, finished_at IS NOT NULL FROM runs").fetchall() == [("failed", 1)]
+    assert conn.execute("SELECT source, consecutive_failures FROM source_state ORDER BY source").fetchall() == [
+        (SOURCE, 0), ("notes", 1)]
+    assert conn.execute("SELECT count(*) FROM pages").fetchone() == (0,)
+    with conn:
+        conn.execute("DROP TRIGGER refuse")
+    conn.close()
+    result = runner.invoke(cli, ["--config", str(config), "run"], catch_exceptions=False)
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout.splitlines()[0] == "notes: fetched, initial load (1 text_changed)"

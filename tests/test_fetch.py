@@ -5,7 +5,13 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -180,17 +186,17 @@ def test_connection_refused() -> None:
 def test_read_timeout(http_server: LoopbackServer) -> None:
     http_server.route("/slow", Reply(200, body=HTML, delay=3.0))
     started = time.monotonic()
-    with make_fetcher(timeout=0.5, retries=0) as fetcher, pytest.raises(FetchError) as info:
+    with make_fetcher(timeout=0.2, retries=0) as fetcher, pytest.raises(FetchError) as info:
         fetcher.fetch(http_server.url("/slow"))
     assert time.monotonic() - started < 1.5
-    assert "read timed out after 0.5s" in str(info.value)
+    assert "read timed out after 0.2s" in str(info.value)
 
 
 def test_stall_mid_body_is_retried(http_server: LoopbackServer) -> None:
     body = b"x" * 1000
     http_server.route("/page", Reply(200, body=body, stall_after=100, stall=5.0), Reply(200, body=body))
     started = time.monotonic()
-    with make_fetcher(timeout=0.5, retries=1) as fetcher:
+    with make_fetcher(timeout=0.2, retries=1) as fetcher:
         result = fetcher.fetch(http_server.url("/page"))
     assert time.monotonic() - started < 2.0
     assert result.body == body
@@ -200,7 +206,7 @@ def test_stall_mid_body_is_retried(http_server: LoopbackServer) -> None:
 def test_stall_mid_body_fails_within_timeout(http_server: LoopbackServer) -> None:
     http_server.route("/page", Reply(200, body=b"x" * 1000, stall_after=100, stall=5.0))
     started = time.monotonic()
-    with make_fetcher(timeout=0.5, retries=0) as fetcher, pytest.raises(FetchError) as info:
+    with make_fetcher(timeout=0.2, retries=0) as fetcher, pytest.raises(FetchError) as info:
         fetcher.fetch(http_server.url("/page"))
     assert time.monotonic() - started < 1.5
     assert "timed out" in str(info.value)
@@ -210,10 +216,10 @@ def test_trickling_body_hits_total_deadline(http_server: LoopbackServer) -> None
     # 1 byte every 50 ms never trips a per-read timeout; the total deadline must.
     http_server.route("/page", Reply(200, body=b"y" * 200, trickle=(1, 0.05)))
     started = time.monotonic()
-    with make_fetcher(timeout=0.5, retries=0) as fetcher, pytest.raises(FetchError) as info:
+    with make_fetcher(timeout=0.2, retries=0) as fetcher, pytest.raises(FetchError) as info:
         fetcher.fetch(http_server.url("/page"))
     assert time.monotonic() - started < 1.5
-    assert "read timed out after 0.5s (total deadline)" in str(info.value)
+    assert "read timed out after 0.2s (total deadline)" in str(info.value)
 
 
 def test_truncated_body_is_retried(http_server: LoopbackServer) -> None:
@@ -259,6 +265,98 @@ def test_gzip_is_decoded_and_decoded_size_counts(http_server: LoopbackServer) ->
         assert fetcher.fetch(http_server.url("/gz")).body == data
     with make_fetcher(max_bytes=len(data) - 1) as fetcher, pytest.raises(BodyTooLarge):
         fetcher.fetch(http_server.url("/gz"))
+
+
+def test_truncated_gzip_stream_is_a_truncated_body(http_server: LoopbackServer) -> None:
+    """Content-Length matches the bytes sent, but the gzip stream inside them ends early."""
+    data = ("<p>関係人口</p>" * 2_000).encode("utf-8")
+    cut = gzip.compress(data)[:-20]
+    http_server.route("/gz", Reply(200, body=cut, headers={"Content-Encoding": "gzip"}))
+    url = http_server.url("/gz")
+    with make_fetcher(retries=1) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.fetch(url)
+    assert str(info.value) == f"{url}: body truncated (gzip stream ends early, after {len(cut)} bytes) after 2 attempts"
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_deflate_with_and_without_zlib_wrapper(http_server: LoopbackServer, wbits: int) -> None:
+    data = ("<p>関係人口</p>" * 2_000).encode("utf-8")
+    packer = zlib.compressobj(wbits=wbits)
+    packed = packer.compress(data) + packer.flush()
+    http_server.route("/d", Reply(200, body=packed, headers={"Content-Encoding": "deflate"}))
+    http_server.route("/cut", Reply(200, body=packed[: len(packed) // 2], headers={"Content-Encoding": "deflate"}))
+    with make_fetcher(retries=0) as fetcher:
+        assert fetcher.fetch(http_server.url("/d")).body == data
+        with pytest.raises(FetchError, match="deflate stream ends early"):
+            fetcher.fetch(http_server.url("/cut"))
+
+
+def test_two_gzip_members_and_garbage_after_the_stream(http_server: LoopbackServer) -> None:
+    http_server.route("/two", Reply(200, body=gzip.compress(b"<p>one</p>") + gzip.compress(b"<p>two</p>"),
+                                    headers={"Content-Encoding": "gzip"}))
+    http_server.route("/junk", Reply(200, body=gzip.compress(b"<p>one</p>") + b"junk",
+                                     headers={"Content-Encoding": "gzip"}))
+    with make_fetcher(retries=0) as fetcher:
+        assert fetcher.fetch(http_server.url("/two")).body == b"<p>one</p><p>two</p>"
+        with pytest.raises(FetchError, match="content decoding failed"):
+            fetcher.fetch(http_server.url("/junk"))
+
+
+def test_unsupported_content_encoding_is_refused(http_server: LoopbackServer) -> None:
+    http_server.route("/br", Reply(200, body=b"\x0b\x02\x80", headers={"Content-Encoding": "br"}))
+    with make_fetcher(retries=2) as fetcher, pytest.raises(FetchError, match="unsupported Content-Encoding 'br'"):
+        fetcher.fetch(http_server.url("/br"))
+    assert http_server.count("/br") == 1
+    assert http_server.requests_to("/br")[0].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_headers_trickled_hit_the_total_deadline(http_server: LoopbackServer) -> None:
+    http_server.route("/page", Reply(200, body=HTML, header_trickle=0.05))
+    started = time.monotonic()
+    with make_fetcher(timeout=0.2, retries=0) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.fetch(http_server.url("/page"))
+    assert time.monotonic() - started < 1.0
+    assert "read timed out after 0.2s (total deadline)" in str(info.value)
+
+
+@pytest.mark.parametrize("ctype,ok", [("text/html; charset=utf-8", True), ("application/xhtml+xml", True),
+                                      ("TEXT/HTML", True), (None, True), ("application/pdf", False),
+                                      ("text/plain", False), ("image/png", False), ("", False)])
+def test_a_page_must_be_html(http_server: LoopbackServer, ctype: str | None, ok: bool) -> None:
+    http_server.route("/p", Reply(200, body=HTML, content_type=ctype))
+    url = http_server.url("/p")
+    with make_fetcher(retries=2) as fetcher:
+        if ok:
+            assert fetcher.fetch(url).body == HTML
+        else:
+            with pytest.raises(FetchError) as info:
+                fetcher.fetch(url)
+            assert str(info.value) == (f"{url}: Content-Type {ctype or '(empty)'} is not a web page "
+                                       "(text/html or application/xhtml+xml)")
+            assert http_server.count("/p") == 1
+
+
+def test_crawl_delay_over_the_cap_fails_the_host(http_server: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:
+    http_server.route("/robots.txt", robots("User-agent: *\nCrawl-delay: 61\n"))
+    http_server.route("/page", Reply(200, body=HTML))
+    sleep = SleepRecorder()
+    with caplog.at_level(logging.ERROR, logger="scraper.fetch"), \
+            make_fetcher(sleep, respect_robots=True) as fetcher:
+        for _ in range(2):
+            with pytest.raises(RobotsDisallowed, match="Crawl-delay of 61s .* over the 60s"):
+                fetcher.fetch(http_server.url("/page"))
+    assert http_server.count("/page") == 0 and http_server.count("/robots.txt") == 1
+    assert sleep.calls == []
+    assert any("Crawl-delay of 61s" in r.getMessage() for r in caplog.records)
+
+
+def test_crawl_delay_at_the_cap_is_honoured(http_server: LoopbackServer) -> None:
+    http_server.route("/robots.txt", robots("User-agent: *\nCrawl-delay: 60\n"))
+    http_server.route("/page", Reply(200, body=HTML))
+    sleep = SleepRecorder()
+    with make_fetcher(sleep, respect_robots=True) as fetcher:
+        fetcher.fetch(http_server.url("/page"))
+    assert len(sleep.calls) == 1 and 59 <= sleep.calls[0] <= 60
 
 
 # ------------------------------------------------------------------ redirects
@@ -310,6 +408,41 @@ def test_too_many_redirects(http_server: LoopbackServer) -> None:
         fetcher.fetch(http_server.url("/loop"))
     assert "too many redirects" in str(info.value)
     assert http_server.count("/loop") == 6  # the original request plus 5 redirects
+
+
+@pytest.mark.parametrize("location,problem", [
+    ("http://localhost:{port}\\@127.0.0.1/x", "backslash in Location"),
+    ("http://127.0.0.1:{port}\\@localhost/x", "backslash in Location"),
+    ("http://user:pw@127.0.0.1:{port}/x", "user name or password in Location"),
+    ("http://localhost:{port}@127.0.0.1/x", "user name or password in Location"),
+    ("http://127.0.0.1:{port}/x\x01", "control character in URL"),
+    ("http://127.0.0.1 :{port}/x", "space in the host part of the URL"),
+])
+def test_ambiguous_redirects_refused(http_server: LoopbackServer, http_server_factory, location: str,
+                                     problem: str) -> None:
+    other = http_server_factory()
+    other.route("/x", Reply(200, body=HTML))
+    http_server.route("/start", Reply(302, headers={"Location": location.format(port=other.port)}))
+    with make_fetcher(allowed_hosts=["127.0.0.1"]) as fetcher, pytest.raises(RedirectRefused) as info:
+        fetcher.fetch(http_server.url("/start"))
+    assert f"redirect refused ({problem})" in str(info.value)
+    assert other.count() == 0
+
+
+def test_credentials_of_a_source_url_are_used_but_never_shown(http_server: LoopbackServer,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    http_server.route("/p", Reply(200, body=HTML))
+    http_server.route("/gone", Reply(503))
+    url = http_server.url("/p").replace("http://", "http://reader:S3CRET@")
+    with caplog.at_level(logging.DEBUG), make_fetcher(retries=1) as fetcher:
+        result = fetcher.fetch(url)
+        with pytest.raises(FetchError) as info:
+            fetcher.fetch(url.replace("/p", "/gone"))
+    assert http_server.requests_to("/p")[0].headers["Authorization"] == "Basic cmVhZGVyOlMzQ1JFVA=="
+    assert result.url == result.final_url == http_server.url("/p")
+    assert str(info.value).startswith(http_server.url("/gone") + ": HTTP 503")
+    assert info.value.url == http_server.url("/gone")
+    assert "S3CRET" not in caplog.text and caplog.text
 
 
 # --------------------------------------------------------------------- robots
@@ -380,7 +513,7 @@ def test_robots_timeout_allows_all(http_server: LoopbackServer, caplog: pytest.L
     http_server.route("/robots.txt", Reply(200, body="User-agent: *\nDisallow: /\n", delay=3.0))
     http_server.route("/page", Reply(200, body=HTML))
     with caplog.at_level(logging.WARNING, logger="scraper.fetch"), make_fetcher(
-        respect_robots=True, timeout=0.5
+        respect_robots=True, timeout=0.2
     ) as fetcher:
         assert fetcher.fetch(http_server.url("/page")).status == 200
     assert any("allow-all" in r.getMessage() for r in caplog.records)
@@ -467,3 +600,68 @@ def test_min_interval_includes_robots_request(http_server: LoopbackServer) -> No
     assert http_server.count("/robots.txt") == 1
     assert len(sleep.calls) == 1
     assert 2.5 <= sleep.calls[0] <= 3.0
+
+
+def test_https_goes_through_the_deadline_connections(http_server: LoopbackServer) -> None:
+    """An https URL on a server that answers in plain HTTP: a clean TLS or connection error, within the deadline."""
+    http_server.route("/p", Reply(200, body=HTML))
+    url = http_server.url("/p").replace("http://", "https://")
+    started = time.monotonic()
+    with make_fetcher(retries=0, timeout=0.5) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.fetch(url)
+    assert time.monotonic() - started < 2
+    assert re.search(r"TLS error|connection error", str(info.value)), str(info.value)
+
+
+@pytest.fixture
+def tls_trickle_server(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """An HTTPS server on 127.0.0.1 (a self-signed certificate the client is told to trust, made with the
+    openssl command): ``/ok`` answers at once, any other path gets its response headers trickled."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    tls = context.wrap_socket(conn, server_side=True)
+                    if tls.recv(65536).startswith(b"GET /ok "):
+                        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                                    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(HTML), HTML))
+                        continue
+                    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: " + b"y" * 200:
+                        if stop.wait(0.05):
+                            break
+                        tls.sendall(bytes([byte]))
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/page"
+    stop.set()
+    listener.close()
+    thread.join(timeout=5)
+
+
+def test_https_headers_trickled_hit_the_total_deadline(tls_trickle_server: str) -> None:
+    with make_fetcher(timeout=0.5, retries=0) as fetcher:
+        assert fetcher.fetch(tls_trickle_server.replace("/page", "/ok")).body == HTML
+    started = time.monotonic()
+    with make_fetcher(timeout=0.5, retries=0) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.fetch(tls_trickle_server)
+    assert time.monotonic() - started < 2
+    assert "read timed out after 0.5s (total deadline)" in str(info.value)
