@@ -17,7 +17,7 @@ from lxml import etree
 from db import schema, store
 from pipeline.cli import cli
 from pipeline.demo import run_demo
-from pipeline.diff import Change
+from scraper.compare import Change
 from pipeline.report import char_diff, compact_diff, diff_html, parse_since, select_changes
 
 ATOM = "{http://www.w3.org/2005/Atom}"
