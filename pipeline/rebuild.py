@@ -349,7 +349,7 @@ def _swap(tmp: Path, database: Path, marks: tuple[Any, ...]) -> None:
         if _high_water(old) != marks:
             raise RebuildError(f"{database} changed during the rebuild (another process wrote a run); "
                                "nothing was replaced: run the rebuild again")
-    with closing(sqlite3.connect(tmp)) as src, closing(connect(database)) as dst:
+    with closing(connect_readonly(tmp)) as src, closing(connect(database)) as dst:
         try:
             src.backup(dst)
         except sqlite3.Error as e:
