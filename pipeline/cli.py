@@ -131,7 +131,7 @@ def schedule(run_now: bool) -> None:
     SIGTERM or SIGINT (Ctrl-C) lets a running cycle finish, then exits 0.
     Exit status 2: no or invalid [schedule] section.
     """
-    from .schedule import build_trigger, serve
+    from .schedule import build_trigger, run_scheduler
 
     config = get_config()
     check_notify_urls(config)
@@ -142,7 +142,7 @@ def schedule(run_now: bool) -> None:
     obj = click.get_current_context().obj
     if not obj.get("quiet") and not obj.get("verbose"):
         logging.getLogger("pipeline").setLevel(logging.INFO)  # a service logs what it does
-    sys.exit(serve(config, run_now=run_now))
+    sys.exit(run_scheduler(config, run_now=run_now))
 
 
 @cli.command()

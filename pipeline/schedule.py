@@ -187,7 +187,7 @@ def build_scheduler(config: Config, *, run_now: bool = False) -> BlockingSchedul
     return scheduler
 
 
-def serve(config: Config, *, run_now: bool = False) -> int:
+def run_scheduler(config: Config, *, run_now: bool = False) -> int:
     """Run the scheduler in the foreground until SIGTERM/SIGINT; return the exit status (0)."""
     scheduler = build_scheduler(config, run_now=run_now)
     stopping = threading.Event()
