@@ -40,6 +40,9 @@ from apscheduler.triggers.cron import CronTrigger
 from scraper.errors import ConfigError
 
 from .config import Config, ScheduleConfig
+from .cycle import run_cycle
+from .lock import LockHeld, run_lock
+from .notify import after_run
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +138,6 @@ def describe_time(when: dt.datetime | None) -> str:
 
 def scheduled_cycle(config: Config) -> str:
     """One cycle under the run lock, then notifications. Never raises; returns what happened."""
-    from .cycle import run_cycle
-    from .lock import LockHeld, run_lock
-    from .notify import after_run
-
     try:
         with run_lock(config):
             result = run_cycle(config)
