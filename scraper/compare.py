@@ -41,13 +41,15 @@ def adoption_value(adoption: Adoption, name: str) -> str | None:
 
 def adoption_differences(old: Adoption, new: Adoption) -> list[str]:
     """The fields of ``new`` that differ in content (not merely in form) from ``old``."""
+    if old == new:  # what nearly every body of nearly every run is
+        return []
 
     def key(a: Adoption, name: str) -> object:
         if name == "partners":
             return sorted(compare_key(p.prefecture + p.municipality) for p in a.partners)
         return compare_key(getattr(a, name))
 
-    return [f for f in ADOPTION_FIELDS if key(old, f) != key(new, f)]
+    return [f for f in ADOPTION_FIELDS if getattr(old, f) != getattr(new, f) and key(old, f) != key(new, f)]
 
 
 @dataclass
