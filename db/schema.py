@@ -1,20 +1,19 @@
 """The SQLite schema (documented in README.md, section "Schema").
 
-Opened in WAL mode with a busy timeout, so Datasette can read while a run writes.
-``meta.schema_version`` records the schema a database has; :func:`connect` migrates an
-older one in place (version 1 → 2: compact 304 rows in ``snapshots``, see :func:`_migrate_1_2`).
+``meta.schema_version`` records the schema a database has; :func:`connect` sets up a new
+file and migrates an older one in place (version 1 → 2: compact 304 rows in ``snapshots``,
+see :func:`_migrate_1_2`; 2 → 3: the search index made by sqlite-utils).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import sqlite_utils
+from . import connection, versions
+from .connection import transaction
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 CHANGE_KINDS = (
     "year_added",
@@ -139,55 +138,43 @@ CREATE TABLE IF NOT EXISTS source_state (
 """
 
 
-def connect(path: Path | str, *, scratch: bool = False, search_index: bool = True) -> sqlite3.Connection:
-    """Open (creating if needed) a kankei database: WAL, busy timeout, foreign keys, schema.
+def connect(path: Path | str, *, scratch: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) a kankei database (:func:`db.connection.connect`), its schema up to date.
 
-    The connection is in autocommit mode; use :func:`db.store.transaction` to group writes.
-    ``scratch``: a file that is thrown away unless it is complete (``kankei rebuild``'s
-    temporary database): no WAL and no syncing, since durability is moot there.
-    ``search_index=False``: leave out the full-text index (the caller creates it later with
-    :func:`db.search.ensure_search`, which indexes the rows then present).
+    The schema is set up, or an older one migrated, only when ``meta.schema_version`` is
+    not :data:`SCHEMA_VERSION`: opening a current database reads one row. ``scratch``: see
+    :func:`db.connection.connect`.
     """
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 30000")
-    if scratch:
-        conn.execute("PRAGMA journal_mode = MEMORY")
-        conn.execute("PRAGMA synchronous = OFF")
-    else:
-        if str(path) != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    from . import versions  # version tables (adoption_versions, …) and the views
-
-    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + versions.SCHEMA + "COMMIT;")
-    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-    if schema_version(conn) < SCHEMA_VERSION:
-        _migrate(conn)
-    versions.ensure_views(conn)
-    if search_index:
-        from . import search  # the Japanese full-text index (trigram FTS5) and its triggers
-
-        search.ensure_search(conn)
+    conn = connection.connect(path, scratch=scratch)
+    if stored_version(conn) != SCHEMA_VERSION:
+        _set_up(conn)
     return conn
 
 
-def database(conn: sqlite3.Connection) -> sqlite_utils.Database:
-    """A sqlite-utils view of the same connection, for queries and introspection."""
-    import sqlite_utils  # imported when needed: with dateutil it takes a quarter of a second
-
-    return sqlite_utils.Database(conn)
-
-
-def schema_version(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else SCHEMA_VERSION
+def stored_version(conn: sqlite3.Connection) -> int | None:
+    """``meta.schema_version``; None for a new file (or one that is not a kankei database yet)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:  # no meta table
+        return None
+    return int(row[0]) if row else None
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _set_up(conn: sqlite3.Connection) -> None:
+    """Create what is missing, migrate an older schema, then record the version (last: a set-up
+    that was interrupted is done again, every step being idempotent)."""
+    from . import search  # the one deferred import in db/: it loads sqlite-utils, which only set-up needs
+
+    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + versions.SCHEMA + "COMMIT;")
+    version = stored_version(conn)
+    if version is not None and version < SCHEMA_VERSION:
+        _migrate(conn, version)
+    versions.ensure_views(conn)
+    search.create_search(conn)
+    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
     """Bring a database of an earlier schema up to :data:`SCHEMA_VERSION`, in one transaction.
 
     Foreign keys are off while a table is rebuilt (SQLite's documented procedure for
@@ -196,22 +183,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = OFF")  # cannot change inside a transaction
     conn.execute("PRAGMA legacy_alter_table = ON")  # rename without re-checking views that name the table
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = schema_version(conn)  # again, under the write lock: another process may have migrated
+        with transaction(conn):
+            version = stored_version(conn) or version  # again, under the write lock: another process may have migrated
             if version < 2:
                 _migrate_1_2(conn)
+            if version < 3:
+                _migrate_2_3(conn)
             problems = conn.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
                 raise sqlite3.IntegrityError(f"schema migration broke foreign keys: {[tuple(p) for p in problems]}")
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
     finally:
         conn.execute("PRAGMA legacy_alter_table = OFF")
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _migrate_2_3(conn: sqlite3.Connection) -> None:
+    """Version 3's search index is made by sqlite-utils (triggers ``adoptions_ai``, ``_ad``, ``_au``):
+    the hand-made one of version 2 is dropped here and made again by :func:`db.search.create_search`."""
+    for suffix in ("ai", "ad", "au"):
+        conn.execute(f"DROP TRIGGER IF EXISTS adoptions_fts_{suffix}")
+    conn.execute("DROP TABLE IF EXISTS adoptions_fts")
 
 
 def _migrate_1_2(conn: sqlite3.Connection) -> None:

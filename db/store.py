@@ -1,46 +1,22 @@
-"""Reading and writing kankei's tables. Every write happens inside :func:`transaction`."""
+"""Reading and writing kankei's tables. Every write happens inside :func:`db.connection.transaction`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from scraper.compare import Change, Comparison
 from scraper.model import Adoption, Category, FiscalYear, ModelProjectsPage, Partner
 from scraper.normalize import compare_key
 
-if TYPE_CHECKING:
-    from pipeline.diff import YearComparison
-
 from . import versions
+from .connection import transaction
 
 
 def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (a failed COMMIT included).
-
-    SQLite may already have rolled back by itself (a full disk, an I/O error): the
-    rollback is then skipped, so the error that caused it is the one raised.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # the original error says more
-        raise
 
 
 # --- runs --------------------------------------------------------------------------
@@ -112,7 +88,7 @@ def record_failure(conn: sqlite3.Connection, source: str, run_id: int, error: st
 def load_model_projects(conn: sqlite3.Connection) -> ModelProjectsPage:
     """The stored current state, in the parser's own shape."""
     cur = conn.cursor()
-    cur.row_factory = None  # plain tuples: every run and every rebuild step loads the whole state
+    cur.row_factory = None
     partners: dict[int, list[Partner]] = {}
     for adoption_id, name, prefecture, municipality, lg_code in cur.execute(
             "SELECT adoption_id, name, prefecture, municipality, lg_code FROM partners ORDER BY rowid"):
@@ -133,52 +109,13 @@ def load_model_projects(conn: sqlite3.Connection) -> ModelProjectsPage:
     return ModelProjectsPage(years=list(years.values()), categories=cats)
 
 
-class StoredState:
-    """The stored model-project state, read from the database once and then kept in step with it.
-
-    A run reads it once per source; ``kankei rebuild`` keeps one for its whole replay (a single
-    transaction), so each replayed snapshot is compared with memory instead of re-reading the
-    tables. :meth:`apply` updates the tables and this state alike (the stored wording, not the
-    new form). Valid while nothing else writes those tables and no rollback undoes the writes.
-    """
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self._model_projects: ModelProjectsPage | None = None
-
-    def model_projects(self) -> ModelProjectsPage:
-        if self._model_projects is None:
-            self._model_projects = load_model_projects(self.conn)
-        return self._model_projects
-
-    def apply(self, new: ModelProjectsPage, run_id: int, years: list[YearComparison] | None = None) -> None:
-        """Write ``new`` (:func:`apply_model_projects`); ``years``: its comparison with the state, if computed."""
-        self._model_projects = apply_model_projects(self.conn, new, run_id, old=self.model_projects(), years=years)
-
-
-def apply_model_projects(conn: sqlite3.Connection, new: ModelProjectsPage, run_id: int,
-                         old: ModelProjectsPage | None = None,
-                         years: list[YearComparison] | None = None) -> ModelProjectsPage:
-    """Make the stored state equal ``new`` in content, touching only what changed in content.
+def write_model_projects(conn: sqlite3.Connection, comparison: Comparison, run_id: int) -> None:
+    """Make the stored state equal the compared page in content, touching only what changed in content.
 
     Texts that differ only in form keep their stored wording, so a form-only revision
-    writes nothing. Must run inside a transaction. ``old``: the stored state, when the
-    caller holds it (:func:`load_model_projects`, or what an earlier call returned in the
-    same transaction); ``years``: :func:`pipeline.diff.compare_years` of ``old`` and
-    ``new``, when the caller computed it. Returns the stored state afterwards, equal to
-    what :func:`load_model_projects` would now read (the stored wording, rows in id
-    order), built without reading it back.
+    writes nothing. Must run inside a transaction.
     """
-    from pipeline.diff import compare_years  # local: db must not import pipeline at load
-
-    if old is None:
-        old = load_model_projects(conn)
-    if years is None:
-        years = compare_years(old, new)
-    old_years = {y.fiscal_year: y for y in old.years}
-    new_years = {y.fiscal_year for y in years}
-    stored_years: dict[int, FiscalYear] = {}
-    for year in years:
+    for year in comparison.years:
         fy, ny, oy = year.fiscal_year, year.new, year.old
         if oy is None:
             conn.execute(
@@ -186,64 +123,39 @@ def apply_model_projects(conn: sqlite3.Connection, new: ModelProjectsPage, run_i
                 (fy, ny.label, ny.stated_total, ny.parsed_total),
             )
             versions.record_fiscal_year(conn, fy, run_id)
-            label, total = ny.label, ny.stated_total
         elif (oy.stated_total, compare_key(oy.label)) != (ny.stated_total, compare_key(ny.label)):
             conn.execute(
                 "UPDATE fiscal_years SET label = ?, stated_total = ?, parsed_total = ? WHERE fiscal_year = ?",
                 (ny.label, ny.stated_total, ny.parsed_total, fy),
             )
             versions.record_fiscal_year(conn, fy, run_id)
-            label, total = ny.label, ny.stated_total
-        else:
-            label, total = oy.label, oy.stated_total
-            if oy.parsed_total != ny.parsed_total:  # validated pages always match their totals
-                conn.execute("UPDATE fiscal_years SET parsed_total = ? WHERE fiscal_year = ?", (ny.parsed_total, fy))
-        adoptions = oy.adoptions if oy else []
-        if year.adoptions or year.removed:
-            replaced: dict[int, Adoption] = {}  # id() of a stored adoption -> the row after its update
-            added: list[Adoption] = []  # new rows, in insertion (id) order
-            for oa, na, changed in year.adoptions:
-                if oa is None:
-                    _insert_adoption(conn, na, run_id)
-                    added.append(na)
-                    continue
-                adoption_id = _adoption_id(conn, na)
-                values = {f: getattr(na, f) for f in changed if f != "partners"}
-                sets = "".join(f"{f} = ?, " for f in values)
-                conn.execute(
-                    f"UPDATE adoptions SET {sets}last_changed_run = ? WHERE id = ?",
-                    (*values.values(), run_id, adoption_id),
-                )
-                partners = oa.partners
-                if "partners" in changed:
-                    conn.execute("DELETE FROM partners WHERE adoption_id = ?", (adoption_id,))
-                    _insert_partners(conn, adoption_id, na.partners)
-                    partners = na.partners
-                versions.record_adoption(conn, adoption_id, run_id)
-                replaced[id(oa)] = replace(oa, **values, partners=partners)
-            for oa in year.removed:
-                _delete_adoption(conn, oa, run_id)
-            # Rows keep their ids (their order); inserted rows come after them.
-            removed = {id(a) for a in year.removed}
-            adoptions = [replaced.get(id(a), a) for a in adoptions if id(a) not in removed] + added
-        stored_years[fy] = FiscalYear(fy, label, total, adoptions)
-    for fy, oy in old_years.items():
-        if fy not in new_years:
-            for oa in oy.adoptions:
-                _delete_adoption(conn, oa, run_id)
-            versions.remove_fiscal_year(conn, fy, run_id)
-            conn.execute("DELETE FROM fiscal_years WHERE fiscal_year = ?", (fy,))
-    return ModelProjectsPage(years=[stored_years[fy] for fy in sorted(stored_years, reverse=True)],
-                             categories=_apply_categories(conn, old.categories, new.categories, run_id))
+        elif oy.parsed_total != ny.parsed_total:  # validated pages always match their totals
+            conn.execute("UPDATE fiscal_years SET parsed_total = ? WHERE fiscal_year = ?", (ny.parsed_total, fy))
+        for oa, na, changed in year.adoptions:
+            if oa is None:
+                _insert_adoption(conn, na, run_id)
+                continue
+            adoption_id = _adoption_id(conn, na)
+            values = {f: getattr(na, f) for f in changed if f != "partners"}
+            sets = "".join(f"{f} = ?, " for f in values)
+            conn.execute(f"UPDATE adoptions SET {sets}last_changed_run = ? WHERE id = ?",
+                         (*values.values(), run_id, adoption_id))
+            if "partners" in changed:
+                conn.execute("DELETE FROM partners WHERE adoption_id = ?", (adoption_id,))
+                _insert_partners(conn, adoption_id, na.partners)
+            versions.record_adoption(conn, adoption_id, run_id)
+        for oa in year.removed:
+            _delete_adoption(conn, oa, run_id)
+    for oy in comparison.removed_years:
+        for oa in oy.adoptions:
+            _delete_adoption(conn, oa, run_id)
+        versions.remove_fiscal_year(conn, oy.fiscal_year, run_id)
+        conn.execute("DELETE FROM fiscal_years WHERE fiscal_year = ?", (oy.fiscal_year,))
+    _write_categories(conn, comparison.old.categories, comparison.new.categories, run_id)
 
 
-def _apply_categories(conn: sqlite3.Connection, old: list[Category], new: list[Category],
-                      run_id: int) -> list[Category]:
-    """The categories part of :func:`apply_model_projects`; returns the stored categories in rowid order."""
-    if old == new:
-        return old
+def _write_categories(conn: sqlite3.Connection, old: list[Category], new: list[Category], run_id: int) -> None:
     old_cats = {compare_key(c.name): c for c in old}
-    stored_cats = {c.name: c for c in old}  # names are unique; in rowid order, inserts appended
     new_keys = set()
     for nc in new:
         key = compare_key(nc.name)
@@ -252,17 +164,13 @@ def _apply_categories(conn: sqlite3.Connection, old: list[Category], new: list[C
         if oc is None:
             conn.execute("INSERT INTO categories(name, definition) VALUES (?, ?)", (nc.name, nc.definition))
             versions.record_category(conn, nc.name, run_id)
-            stored_cats[nc.name] = nc
         elif compare_key(oc.definition) != compare_key(nc.definition):
             conn.execute("UPDATE categories SET definition = ? WHERE name = ?", (nc.definition, oc.name))
             versions.record_category(conn, oc.name, run_id)
-            stored_cats[oc.name] = Category(oc.name, nc.definition)
     for key, oc in old_cats.items():
         if key not in new_keys:
             versions.remove_category(conn, oc.name, run_id)
             conn.execute("DELETE FROM categories WHERE name = ?", (oc.name,))
-            del stored_cats[oc.name]
-    return list(stored_cats.values())
 
 
 def _adoption_id(conn: sqlite3.Connection, a: Adoption) -> int:
@@ -315,7 +223,7 @@ def save_page(conn: sqlite3.Connection, source: str, url: str, title: str, text:
 
 
 def insert_changes(conn: sqlite3.Connection, run_id: int, source: str, snapshot_id: int | None,
-                   changes: list, detected_at: str) -> None:
+                   changes: list[Change], detected_at: str) -> None:
     conn.executemany(
         """INSERT INTO changes(run_id, detected_at, kind, fiscal_year, name, field, old_value, new_value,
                                source, snapshot_id)

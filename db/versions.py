@@ -37,6 +37,8 @@ from typing import Any
 
 from scraper.normalize import compare_key
 
+from .connection import transaction
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS adoption_versions (
     id INTEGER PRIMARY KEY,
@@ -109,23 +111,13 @@ ORDER BY v.fiscal_year"""
 
 
 def ensure_views(conn: sqlite3.Connection) -> None:
-    """Create the views, or replace one whose definition changed. Cheap when nothing changed."""
-
-    def stale() -> list[str]:
-        stored = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
-        return [n for n, select in VIEWS.items() if stored.get(n) != f"CREATE VIEW {n} AS {select}"]
-
-    if not stale():
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for name in stale():
+    """Create the views, or replace one whose definition changed."""
+    stored = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
+    stale = [n for n, select in VIEWS.items() if stored.get(n) != f"CREATE VIEW {n} AS {select}"]
+    with transaction(conn):
+        for name in stale:
             conn.execute(f"DROP VIEW IF EXISTS {name}")
             conn.execute(f"CREATE VIEW {name} AS {VIEWS[name]}")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 # --- writing versions (called by db.store.apply_model_projects, inside its transaction) ----

@@ -168,7 +168,7 @@ def schedule(run_now: bool) -> None:
     SIGTERM or SIGINT (Ctrl-C) lets a running cycle finish, then exits 0.
     Exit status 2: no or invalid [schedule] section.
     """
-    from .schedule import build_trigger, serve
+    from .schedule import build_trigger, run_scheduler
 
     config = get_config()
     check_notify_urls(config)
@@ -179,7 +179,7 @@ def schedule(run_now: bool) -> None:
     obj = click.get_current_context().obj
     if not obj.get("quiet") and not obj.get("verbose"):
         logging.getLogger("pipeline").setLevel(logging.INFO)  # a service logs what it does
-    sys.exit(serve(config, run_now=run_now))
+    sys.exit(run_scheduler(config, run_now=run_now))
 
 
 @cli.command()
@@ -290,7 +290,9 @@ def report_command(run_id: int | None, since: str | None, fmt: str, lang: str | 
     Exit status: 0 ok (also when nothing changed in range), 2 bad options, unknown
     run, missing database or configuration error.
     """
-    from .report import ATOM_DEFAULT_RUNS, ReportRangeError, connect_readonly, render, select_changes
+    from db.connection import connect_readonly
+
+    from .report import ATOM_DEFAULT_RUNS, ReportRangeError, render, select_changes
 
     config = get_config()
     if not config.database.exists():

@@ -16,13 +16,13 @@ from typing import Any
 
 from db import schema, store
 from db.snapshots import SnapshotStore
+from scraper.compare import Change, compare_model_projects, compare_text
 from scraper.errors import KankeiError, printable, public_url
 from scraper.fetch import Fetcher, FetchResult
 from scraper.model import ModelProjectsPage, TextPage
 from scraper.parsers import decode_and_parse
 
 from .config import Config, Source
-from .diff import Change, compare_years, diff_model_projects, diff_text
 
 log = logging.getLogger(__name__)
 
@@ -227,20 +227,14 @@ def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Sou
 
 
 def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjectsPage | TextPage,
-                 run_id: int, state: store.StoredState | None = None) -> list[Change]:
-    """Diff ``parsed`` against the stored state, update the state, return the changes.
-
-    ``state``: the stored state held in memory by the caller (``kankei rebuild``); read here otherwise.
-    """
+                 run_id: int) -> list[Change]:
+    """Load the stored state, compare ``parsed`` with it, write what changed; return the changes."""
     if isinstance(parsed, ModelProjectsPage):
-        state = state or store.StoredState(conn)
-        years = compare_years(state.model_projects(), parsed)  # compared once, for the changes and the writes
-        changes = diff_model_projects(state.model_projects(), parsed, years)
-        if changes:
-            state.apply(parsed, run_id, years)
-        return changes
-    old_text = store.load_page_text(conn, source.name)
-    changes = diff_text(source.name, old_text, parsed.text)
+        comparison = compare_model_projects(store.load_model_projects(conn), parsed)
+        if comparison.changes:
+            store.write_model_projects(conn, comparison, run_id)
+        return comparison.changes
+    changes = compare_text(source.name, store.load_page_text(conn, source.name), parsed.text)
     if changes:
         store.save_page(conn, source.name, public_url(source.url), parsed.title, parsed.text, run_id)
     return changes

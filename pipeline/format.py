@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .diff import Change
+from scraper.compare import Change
+
 from .report import compact_diff
 
 SYMBOLS = {

@@ -40,6 +40,9 @@ from apscheduler.triggers.cron import CronTrigger
 from scraper.errors import ConfigError
 
 from .config import Config, ScheduleConfig
+from .cycle import run_cycle
+from .lock import LockHeld, run_lock
+from .notify import after_run
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +138,6 @@ def describe_time(when: dt.datetime | None) -> str:
 
 def scheduled_cycle(config: Config) -> str:
     """One cycle under the run lock, then notifications. Never raises; returns what happened."""
-    from .cycle import run_cycle
-    from .lock import LockHeld, run_lock
-    from .notify import after_run
-
     try:
         with run_lock(config):
             result = run_cycle(config)
@@ -187,7 +186,7 @@ def build_scheduler(config: Config, *, run_now: bool = False) -> BlockingSchedul
     return scheduler
 
 
-def serve(config: Config, *, run_now: bool = False) -> int:
+def run_scheduler(config: Config, *, run_now: bool = False) -> int:
     """Run the scheduler in the foreground until SIGTERM/SIGINT; return the exit status (0)."""
     scheduler = build_scheduler(config, run_now=run_now)
     stopping = threading.Event()

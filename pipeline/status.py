@@ -12,18 +12,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from db.connection import connect_readonly
 from scraper.errors import ConfigError, public_url
 
 from .config import Config
-
-
-def _connect_readonly(path: Path) -> sqlite3.Connection | None:
-    if not path.is_file():
-        return None
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 30000")
-    return conn
 
 
 def _row(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
@@ -50,7 +42,7 @@ def collect(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
         except ConfigError as e:
             out["schedule"] = {"cron": config.schedule.cron, "timezone": config.schedule.timezone,
                                "error": str(e)}
-    conn = _connect_readonly(config.database)
+    conn = connect_readonly(config.database) if Path(config.database).is_file() else None
     states: dict[str, dict[str, Any]] = {}
     if conn is not None:
         try:

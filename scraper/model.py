@@ -25,7 +25,7 @@ class Adoption:
     municipality: str  # '' for a prefecture-led body
     lg_code: str | None
     category: str | None  # type as written, e.g. '関係深化型(ゆかり型)'; None in table years
-    summary: str | None  # 事業概要 paragraphs joined by blank lines
+    summary: str | None  # 事業概要 paragraphs joined by single newlines
     partners: list[Partner] = field(default_factory=list)
 
     @property

@@ -7,7 +7,7 @@ the site's own spelling).  Its real markup is not known to us: only its visible 
 embedded below as data, and writes it out in several plausible markups so the parser can be tested
 on the textual structure of the page rather than on one guessed template.
 
-    cd /work/main && uv run python scripts/make_fixtures.py
+    uv run python scripts/make_fixtures.py     # from the repository root
 
 Outputs (all committed; this script only documents how they were made, stdlib only):
 

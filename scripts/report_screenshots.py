@@ -32,7 +32,8 @@ def render_demo_report(directory: Path) -> Path:
     """The demo's database and its Japanese HTML report (every run) in ``directory``."""
     sys.path.insert(0, str(ROOT))
     from pipeline.demo import run_demo
-    from pipeline.report import connect_readonly, render_html, select_changes
+    from db.connection import connect_readonly
+    from pipeline.report import render_html, select_changes
 
     run_demo(directory / "demo", echo=lambda line: None)
     conn = connect_readonly(directory / "demo" / "kankei.db")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.diff import Change
+from scraper.compare import Change
 from pipeline.format import change_line, inline_diff
 
 

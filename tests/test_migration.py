@@ -10,6 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from db import schema
+from db import search as db_search
 from pipeline.cli import cli
 
 V1_SNAPSHOTS = """CREATE TABLE snapshots (
@@ -106,3 +107,40 @@ def test_rebuild_of_a_schema_1_database(pristine_demo: Path, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert "Identical to the previous database, table by table." in result.output
     assert rows(db, "SELECT * FROM snapshots ORDER BY id") == expected
+
+
+V2_SEARCH = """
+CREATE VIRTUAL TABLE adoptions_fts USING fts5(
+    name, summary, prefecture, municipality, category, content="adoptions", content_rowid="id", tokenize="trigram");
+CREATE TRIGGER adoptions_fts_ai AFTER INSERT ON adoptions BEGIN
+    INSERT INTO adoptions_fts(rowid, name, summary, prefecture, municipality, category)
+    VALUES (new.id, new.name, new.summary, new.prefecture, new.municipality, new.category);
+END;
+INSERT INTO adoptions_fts(adoptions_fts) VALUES ('rebuild');
+"""
+
+
+def test_schema_2_search_index_is_replaced_by_sqlite_utils_one(tmp_path: Path) -> None:
+    """Version 2 made the search index and its triggers by hand; version 3 has sqlite-utils make them."""
+    db = tmp_path / "old.db"
+    conn = schema.connect(db)
+    conn.execute("INSERT INTO runs(started_at, status) VALUES ('2020-01-01T00:00:00Z', 'ok')")
+    conn.execute("INSERT INTO fiscal_years VALUES (2020, '令和2年度', 2, 2)")
+    for trigger in ("ai", "ad", "au"):
+        conn.execute(f"DROP TRIGGER adoptions_{trigger}")
+    conn.execute("DROP TABLE adoptions_fts")
+    conn.executescript(V2_SEARCH)
+    conn.execute("INSERT INTO adoptions(fiscal_year, name, prefecture, municipality, summary, first_seen_run, "
+                 "last_changed_run) VALUES (2020, '石狩市', '北海道', '石狩市', '関係人口の創出', 1, 1)")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    conn.close()
+
+    conn = schema.connect(db)
+    triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
+    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au"]
+    conn.execute("INSERT INTO adoptions(fiscal_year, name, prefecture, municipality, summary, first_seen_run, "
+                 "last_changed_run) VALUES (2020, '邑南町', '島根県', '邑南町', '関係人口の拡大', 1, 1)")
+    conn.execute("INSERT INTO adoptions_fts(adoptions_fts, rank) VALUES ('integrity-check', 1)")
+    assert sorted(r["name"] for r in db_search.search(conn, "関係人口")) == sorted(["石狩市", "邑南町"])
+    assert schema.stored_version(conn) == schema.SCHEMA_VERSION
+    conn.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.diff import diff_model_projects
+from scraper.compare import compare_model_projects
 from scraper.errors import ParseError
 from scraper.parsers.model_projects import gregorian_year, parse_model_projects
 
@@ -114,7 +114,7 @@ def test_every_body_and_partner_has_a_code() -> None:
 def test_markups_parse_to_the_same_content(fixture: str) -> None:
     table = parse_model_projects(fixture_text("model_projects_table.html"))
     other = parse_model_projects(fixture_text(fixture))
-    assert diff_model_projects(table, other) == []
+    assert compare_model_projects(table, other).changes == []
 
 
 def test_circled_digits_are_kept_as_written() -> None:

@@ -5,7 +5,7 @@
   is consistent with its own stated totals.
 * Changes of form only (whitespace, comments, attribute order and quoting, wrapping
   elements, half/full width of ASCII letters, digits and parentheses) never change
-  the parsed result, and :func:`pipeline.diff.diff_model_projects` sees no change.
+  the parsed result, and :func:`scraper.compare.compare_model_projects` sees no change.
 
 The profile is deterministic (``derandomize=True``, no example database), so CI
 runs the same examples every time.
@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pipeline.diff import diff_model_projects
+from scraper.compare import compare_model_projects
 from scraper.decode import decode_html
 from scraper.errors import ParseError
 from scraper.model import ModelProjectsPage
@@ -325,7 +325,7 @@ def test_form_only_changes_keep_the_parse(fixture: str, change: str, data: st.Da
     transformed = FORM_CHANGES[change](data, TEXTS[fixture])
     parsed = parse_model_projects(transformed)
     assert parsed == original
-    assert diff_model_projects(original, parsed) == []
+    assert compare_model_projects(original, parsed).changes == []
 
 
 def canonical(page: ModelProjectsPage) -> list:
@@ -352,7 +352,7 @@ def test_width_changes_keep_the_parse(fixture: str, data: st.DataObject) -> None
     for old_year, new_year in zip(original.years, parsed.years, strict=True):
         assert (new_year.label, [a.identity for a in new_year.adoptions], [a.name for a in new_year.adoptions]) == (
             old_year.label, [a.identity for a in old_year.adoptions], [a.name for a in old_year.adoptions])
-    assert diff_model_projects(original, parsed) == []
+    assert compare_model_projects(original, parsed).changes == []
     assert "①" in transformed and "②" in transformed
 
 
@@ -367,4 +367,4 @@ def test_form_only_changes_combined(fixture: str, data: st.DataObject) -> None:
         html = switch_width(data, html) if name == "width" else FORM_CHANGES[name](data, html)
     parsed = parse_model_projects(html)
     assert canonical(parsed) == canonical(original)
-    assert diff_model_projects(original, parsed) == []
+    assert compare_model_projects(original, parsed).changes == []

@@ -17,8 +17,8 @@ from lxml import etree
 from db import schema, store
 from pipeline.cli import cli
 from pipeline.demo import run_demo
-from pipeline.diff import Change
 from pipeline.report import char_diff, compact_diff, database_id, diff_html, parse_since, select_changes
+from scraper.compare import Change
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EVIL = "<script>alert(\"x\")</script> & 'q'"

@@ -193,21 +193,6 @@ def test_search_index_follows_edits_and_removals(demo_db: Path) -> None:
     assert db_search.search(conn, '"関係') == []  # quotes are harmless
 
 
-def test_search_index_is_added_to_an_older_database(tmp_path: Path) -> None:
-    db = tmp_path / "old.db"
-    conn = schema.connect(db)
-    conn.execute("INSERT INTO runs(started_at, status) VALUES ('2020-01-01T00:00:00Z', 'ok')")
-    conn.execute("INSERT INTO fiscal_years VALUES (2020, '令和2年度', 1, 1)")
-    conn.execute("INSERT INTO adoptions(fiscal_year, name, prefecture, municipality, summary, first_seen_run, "
-                 "last_changed_run) VALUES (2020, '石狩市', '北海道', '石狩市', '関係人口の創出', 1, 1)")
-    for trigger in ("ai", "ad", "au"):
-        conn.execute(f"DROP TRIGGER adoptions_fts_{trigger}")
-    conn.execute(f"DROP TABLE {db_search.FTS_TABLE}")
-    conn.close()
-    conn = schema.connect(db)
-    assert [r["name"] for r in db_search.search(conn, "関係人口")] == ["石狩市"]
-
-
 def test_datasette_reads_while_a_run_writes(tmp_path: Path) -> None:
     """Real cycles write (years and bodies added and removed) while Datasette reads: no errors either side."""
     directory = tmp_path / "live"

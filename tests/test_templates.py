@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.diff import diff_model_projects
+from scraper.compare import compare_model_projects
 from scraper.decode import decode_html
 from scraper.errors import ParseError
 from scraper.parsers.model_projects import parse_model_projects
@@ -63,7 +63,7 @@ def test_the_existing_fixtures_give_the_reference_entities(fixture: str) -> None
 def test_going_from_any_template_to_any_other_records_no_change() -> None:
     pages = {**PAGES, **{f: parse_model_projects(fixture_text(f)) for f in EXISTING}}
     for a, b in itertools.permutations(pages, 2):
-        assert diff_model_projects(pages[a], pages[b]) == [], (a, b)
+        assert compare_model_projects(pages[a], pages[b]).changes == [], (a, b)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,

@@ -14,6 +14,7 @@ from db import schema, store, versions
 from pipeline.cli import cli
 from pipeline.config import Source
 from pipeline.cycle import apply_parsed
+from scraper.compare import compare_model_projects
 from scraper.model import Adoption, Category, Partner
 from scraper.parsers.model_projects import parse_model_projects
 from tests.http_server import LoopbackServer, Reply
@@ -22,6 +23,7 @@ from .helpers import fixture_bytes, fixture_text, write_config
 
 PAGE = "/kankeijinkou/discription/index.html"
 VERSION_TABLES = versions.VERSION_TABLES
+SOURCE = Source(name="model-projects", url="http://127.0.0.1/x.html", parser="model_projects")
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +168,7 @@ def test_removal_and_return_open_and_close_versions(tmp_path: Path) -> None:
     for page in pages:
         run_id = store.start_run(conn)
         with store.transaction(conn):
-            store.apply_model_projects(conn, page, run_id)
+            apply_parsed(conn, SOURCE, page, run_id)
 
     def history(sql: str, *args: object) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sql + " ORDER BY id", args)]
@@ -194,13 +196,13 @@ def test_an_edit_and_its_revert_in_one_run_leave_one_version(tmp_path: Path) -> 
     page = parse_model_projects(fixture_text("model_projects_table.html"))
     run1 = store.start_run(conn)
     with store.transaction(conn):
-        store.apply_model_projects(conn, page, run1)
+        apply_parsed(conn, SOURCE, page, run1)
     edited = copy.deepcopy(page)
     edited.years[0].adoptions[0].summary = "全く別の概要"
     run2 = store.start_run(conn)
     with store.transaction(conn):
-        store.apply_model_projects(conn, edited, run2)
-        store.apply_model_projects(conn, page, run2)
+        apply_parsed(conn, SOURCE, edited, run2)
+        apply_parsed(conn, SOURCE, page, run2)
     identity = page.years[0].adoptions[0].identity
     rows = conn.execute("SELECT valid_from_run, valid_to_run FROM adoption_versions"
                         " WHERE fiscal_year = ? AND prefecture = ? AND municipality = ? ORDER BY id", identity).fetchall()
@@ -210,12 +212,10 @@ def test_an_edit_and_its_revert_in_one_run_leave_one_version(tmp_path: Path) -> 
     conn.close()
 
 
-def test_the_state_kept_in_memory_is_the_stored_state(tmp_path: Path) -> None:
-    """``kankei rebuild`` keeps the stored state in memory (StoredState) instead of reading it back for
-    every snapshot: after every apply it must equal what load_model_projects reads, the stored wording
-    where a page changed only in form, rows in id order, through edits, removals and returns."""
+def test_the_stored_state_equals_each_applied_page(tmp_path: Path) -> None:
+    """After every apply, through form-only revisions, edits, removals and returns, the stored state
+    equals the page in content: a second apply of the same page finds nothing to do."""
     conn = schema.connect(tmp_path / "k.db")
-    source = Source(name="model-projects", url="http://127.0.0.1/x.html", parser="model_projects")
     table = parse_model_projects(fixture_text("model_projects_table.html"))
     edited = copy.deepcopy(table)
     year = edited.years[0]
@@ -233,13 +233,11 @@ def test_the_state_kept_in_memory_is_the_stored_state(tmp_path: Path) -> None:
     smaller.categories.pop(0)
     pages = [table, parse_model_projects(fixture_text("model_projects_form_only.html")),
              parse_model_projects(fixture_text("model_projects_dl.html")), edited, smaller, edited, table]
-    state = store.StoredState(conn)
     for page in pages:
         run_id = store.start_run(conn)
         with store.transaction(conn):
-            apply_parsed(conn, source, page, run_id, state)
-        assert state.model_projects() == store.load_model_projects(conn)
-        # Another run reading the state afresh finds nothing to do: the page is stored, in content.
+            apply_parsed(conn, SOURCE, page, run_id)
+        assert compare_model_projects(store.load_model_projects(conn), page).changes == []
         with store.transaction(conn):
-            assert apply_parsed(conn, source, page, run_id) == []
+            assert apply_parsed(conn, SOURCE, page, run_id) == []
     conn.close()

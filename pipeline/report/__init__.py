@@ -66,13 +66,13 @@ from .messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES, Messages, p
 from .render import (FORMATS, TAG_PREFIX, diff_html, html_run, md, range_title, render, render_atom, render_html,
                      render_json, render_markdown, run_headline)
 from .select import (ATOM_DEFAULT_RUNS, REPORT_VERSION, ReportChange, ReportData, ReportRangeError, ReportRun,
-                     SnapshotRef, connect_readonly, database_id, group_by_year, parse_since, select_changes)
+                     SnapshotRef, database_id, group_by_year, parse_since, select_changes)
 from .textdiff import char_diff, compact_diff
 
 __all__ = [
     "ATOM_DEFAULT_RUNS", "DEFAULT_LANGUAGE", "DEFAULT_TIMEZONE", "FORMATS", "LANGUAGES", "REPORT_VERSION",
     "TAG_PREFIX", "Messages", "ReportChange", "ReportData", "ReportRangeError", "ReportRun", "SnapshotRef",
-    "char_diff", "compact_diff", "connect_readonly", "database_id", "diff_html", "group_by_year", "html_run", "md",
+    "char_diff", "compact_diff", "database_id", "diff_html", "group_by_year", "html_run", "md",
     "parse_since", "plural", "range_title", "render", "render_atom", "render_html", "render_json",
     "render_markdown", "run_headline", "select_changes",
 ]

@@ -132,14 +132,6 @@ class ReportData:
         return sum(len(r.changes) for r in self.runs)
 
 
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    """A read-only connection (``mode=ro``): a report never changes the database file."""
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 30000")
-    return conn
-
-
 def database_id(conn: sqlite3.Connection) -> str:
     """The database's identity for feed and entry ids, read without writing.
 

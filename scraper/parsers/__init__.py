@@ -1,31 +1,28 @@
 """Parsers by name, as configured in ``[[sources]] parser = "..."``.
 
-The parser modules are imported on first use, not with this package: a run whose
-pages all answer 304 parses nothing and need not load lxml (a tenth of its start-up).
+This package names the parsers without importing them: :func:`decode_and_parse` imports the
+decoder and the named parser's module when a body needs parsing. A run whose pages all
+answer 304 parses nothing, so it never loads the decoding and HTML libraries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
+from ..errors import KankeiError
 
-def _model_projects(html: str) -> Any:
-    from .model_projects import parse_model_projects
-
-    return parse_model_projects(html)
-
-
-def _text(html: str) -> Any:
-    from .text import parse_text
-
-    return parse_text(html)
-
-
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "model_projects": _model_projects,
-    "text": _text,
+# name -> "module:function" under scraper/, imported when a body is parsed with it
+PARSERS: dict[str, str] = {
+    "model_projects": "parsers.model_projects:parse_model_projects",
+    "text": "parsers.text:parse_text",
 }
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, function = target.split(":")
+    return getattr(import_module(f"scraper.{module}"), function)
 
 
 def decode_and_parse(body: bytes, content_type: str | None, parser: str) -> tuple[str | None, Any, str | None]:
@@ -36,12 +33,10 @@ def decode_and_parse(body: bytes, content_type: str | None, parser: str) -> tupl
     :class:`scraper.errors.KankeiError`'s; any other exception propagates). What a run and a
     rebuild both do with a stored body.
     """
-    from ..decode import decode_html
-    from ..errors import KankeiError
-
+    decode_html, parse = _load("decode:decode_html"), _load(PARSERS[parser])
     encoding = None
     try:
         text, encoding = decode_html(body, content_type)
-        return encoding, PARSERS[parser](text), None
+        return encoding, parse(text), None
     except KankeiError as e:
         return encoding, None, str(e)
