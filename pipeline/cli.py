@@ -106,12 +106,17 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, quiet: bool)
 
 @cli.command()
 @config_option
-def run() -> None:
+@click.option("--accept-removals", is_flag=True,
+              help="Store pages that would remove a whole fiscal year or more than a fifth of a "
+                   "year's bodies (refused otherwise); the run records the confirmation.")
+def run(accept_removals: bool) -> None:
     """Fetch every configured source once and record what changed.
 
     Prints one line per source: fetched (with the counts of changes), unchanged
     or failed. With -q (kankei -q run) only sources with changes are printed and
     failures go to stderr, so cron mails only when there is something to read.
+    A page that would remove a whole year, or more than a fifth of a year's
+    bodies, fails its source until checked and run with --accept-removals.
     Sends [notify] messages (changes, failure alerts, recoveries) afterwards.
 
     Exit status: 0 every source ok, 1 a source failed, 2 usage or configuration
@@ -127,7 +132,7 @@ def run() -> None:
     quiet = click.get_current_context().obj.get("quiet", False)
     try:
         with run_lock(config):
-            result = run_cycle(config)
+            result = run_cycle(config, accept_removals=accept_removals)
             for source in result.sources:
                 if not quiet or source.changes:
                     echo(source.line())

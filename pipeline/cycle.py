@@ -23,6 +23,7 @@ from scraper.model import ModelProjectsPage, TextPage
 from scraper.parsers import decode_and_parse
 
 from .config import Config, Source
+from .guard import RemovalsRefused, refused_removals
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class SourceResult:
     consecutive_failures: int = 0
     warnings: list[str] = field(default_factory=list)
     initial: bool = False  # the first successful load of this source into the database
+    accepted_removals: str | None = None  # what the user confirmed with --accept-removals
     previous_failures: int = 0  # consecutive failures before this run (for recovery notices)
 
     @property
@@ -82,6 +84,8 @@ class RunResult:
                 entry["changes"] = dict(s.counts)
             if s.status == "failed":
                 entry["error"] = s.message
+            if s.accepted_removals:
+                entry["accepted_removals"] = s.accepted_removals
             out[s.source] = entry if len(entry) > 1 else s.status
         return out
 
@@ -100,8 +104,11 @@ def make_fetcher(config: Config) -> Fetcher:
     )
 
 
-def run_cycle(config: Config, fetcher: Fetcher | None = None) -> RunResult:
-    """Run every source once and record the run. Never raises for a source's failure."""
+def run_cycle(config: Config, fetcher: Fetcher | None = None, *, accept_removals: bool = False) -> RunResult:
+    """Run every source once and record the run. Never raises for a source's failure.
+
+    ``accept_removals``: store pages the mass-removal guard (:mod:`pipeline.guard`) would refuse.
+    """
     conn = schema.connect(config.database)
     snapshots = SnapshotStore(config.snapshots)
     own_fetcher = fetcher is None
@@ -113,7 +120,7 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None) -> RunResult:
         for source in config.sources:
             before = previous_failures(conn, source.name)
             try:
-                results.append(run_source(conn, snapshots, fetcher, source, run_id))
+                results.append(run_source(conn, snapshots, fetcher, source, run_id, accept_removals))
             except (sqlite3.Error, OSError) as e:  # the disk or the database: this source fails, the run goes on
                 results.append(_fail(conn, source, run_id, storage_error(config, e)))
             except Exception as e:  # a bug met on a hostile page: this source fails, the run goes on
@@ -156,7 +163,7 @@ def previous_failures(conn: sqlite3.Connection, source: str) -> int:
 
 
 def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source,
-               run_id: int) -> SourceResult:
+               run_id: int, accept_removals: bool = False) -> SourceResult:
     """Fetch, store and compare one source; its errors (KankeiError) fail it with a one-line message."""
     previous = store.last_good_snapshot(conn, source.name)
     url = public_url(source.url)  # what is stored and shown: never a user name or password
@@ -186,7 +193,7 @@ def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetc
                             http_status=304)
 
     try:
-        result = process_body(conn, snapshots, source, run_id, fetched)
+        result = process_body(conn, snapshots, source, run_id, fetched, accept_removals)
     except KankeiError as e:  # e.g. the snapshot store cannot be written
         return _fail(conn, source, run_id, str(e))
     result.initial = previous is None and result.status == "fetched"
@@ -194,7 +201,7 @@ def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetc
 
 
 def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Source, run_id: int,
-                 fetched: FetchResult) -> SourceResult:
+                 fetched: FetchResult, accept_removals: bool = False) -> SourceResult:
     """Store a fetched body, parse it and record what changed, in one transaction."""
     url = public_url(source.url)
     body = fetched.body or b""
@@ -211,33 +218,47 @@ def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Sou
                 http_status=fetched.status, etag=fetched.etag, last_modified=fetched.last_modified,
                 sha256=stored.sha256, size=stored.size, path=stored.path, encoding=encoding,
             )
+        if error is None and parsed is not None:
+            try:
+                changes, accepted = apply_parsed(conn, source, parsed, run_id, accept_removals)
+            except RemovalsRefused as e:  # the snapshot row stays: its body is kept, its page is not applied
+                error = f"{url}: {e}"
         if error is not None or parsed is None:
             failures = store.record_failure(conn, source.name, run_id, error or "no content", fetched.fetched_at)
             log.error("%s: %s", source.name, error)
             return SourceResult(source.name, "failed", message=error or "no content", snapshot_id=snapshot_id,
                                 http_status=fetched.status, consecutive_failures=failures)
-        changes = apply_parsed(conn, source, parsed, run_id)
         store.insert_changes(conn, run_id, source.name, snapshot_id, changes, fetched.fetched_at)
         store.record_success(conn, source.name, run_id, snapshot_id, fetched.fetched_at)
     warnings = parsed.warnings if isinstance(parsed, ModelProjectsPage) else []
     for w in warnings:
         log.warning("%s: %s", source.name, w)
+    if accepted:
+        log.warning("%s: stored as confirmed with --accept-removals: %s", source.name, accepted)
     return SourceResult(source.name, "fetched", changes=changes, snapshot_id=snapshot_id,
-                        http_status=fetched.status, warnings=warnings)
+                        http_status=fetched.status, warnings=warnings, accepted_removals=accepted)
 
 
 def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjectsPage | TextPage,
-                 run_id: int) -> list[Change]:
-    """Load the stored state, compare ``parsed`` with it, write what changed; return the changes."""
+                 run_id: int, accept_removals: bool = False) -> tuple[list[Change], str | None]:
+    """Load the stored state, compare ``parsed`` with it, write what changed.
+
+    Returns the changes and, for a page the mass-removal guard refuses but ``accept_removals``
+    lets through, the guard's reason. Raises :class:`RemovalsRefused` (writing nothing) otherwise.
+    """
     if isinstance(parsed, ModelProjectsPage):
-        comparison = compare_model_projects(store.load_model_projects(conn), parsed)
+        stored = store.load_model_projects(conn)
+        reason = refused_removals(stored, parsed)
+        if reason and not accept_removals:
+            raise RemovalsRefused(reason)
+        comparison = compare_model_projects(stored, parsed)
         if comparison.changes:
             store.write_model_projects(conn, comparison, run_id)
-        return comparison.changes
+        return comparison.changes, reason
     changes = compare_text(source.name, store.load_page_text(conn, source.name), parsed.text)
     if changes:
         store.save_page(conn, source.name, public_url(source.url), parsed.title, parsed.text, run_id)
-    return changes
+    return changes, None
 
 
 def _fail(conn: sqlite3.Connection, source: Source, run_id: int, message: str) -> SourceResult:

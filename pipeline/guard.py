@@ -2,12 +2,14 @@
 
 The stated totals catch a page the parser does not understand; this catches a page it does
 understand that says something drastic: a whole fiscal year gone, more than a fifth of a
-year's bodies gone, or every year at 全0団体. Such a page fails its source and nothing is
+year's bodies gone (one body alone is an ordinary correction, even in a small year), or
+every year at 全0団体. Such a page fails its source and nothing is
 written; ``kankei run --accept-removals`` records it, and the run notes the confirmation.
 """
 
 from __future__ import annotations
 
+from scraper.errors import KankeiError
 from scraper.model import ModelProjectsPage
 
 SHARE = 0.2  # more than this share of a year's bodies removed at once is refused
@@ -28,14 +30,17 @@ def refused_removals(old: ModelProjectsPage, new: ModelProjectsPage) -> str | No
             continue
         still = {adoption.identity for adoption in kept.adoptions}
         removed = sum(adoption.identity not in still for adoption in year.adoptions)
-        if removed > SHARE * len(year.adoptions):
+        if removed > 1 and removed > SHARE * len(year.adoptions):
             reasons.append(f"{removed} of the {len(year.adoptions)} bodies of {year.label}")
     if not reasons:
         return None
     return "the page would remove " + " and ".join(reasons)
 
 
-def refusal_message(reason: str) -> str:
-    """The one-line failure of a refused page."""
-    return (f"refused: {reason}; nothing was stored. Check the page, then record it with "
-            f"`kankei run --accept-removals`")
+class RemovalsRefused(KankeiError):
+    """A page that would remove much, stored only with ``kankei run --accept-removals``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"refused: {reason}; nothing was stored. Check the page, then record it with "
+                         "`kankei run --accept-removals`")

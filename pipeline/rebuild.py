@@ -42,6 +42,7 @@ from scraper.parsers import decode_and_parse
 
 from .config import Config, Source
 from .cycle import apply_parsed
+from .guard import RemovalsRefused
 from .lock import run_lock
 
 log = logging.getLogger(__name__)
@@ -201,10 +202,25 @@ class _Replayer:
             store.record_failure(self.new, source.name, run_id, message, at)
             result.failures.append(f"{_name(snap)}: {message}")
             return
-        changes = apply_parsed(self.new, source, page, run_id)
+        try:
+            changes, _ = apply_parsed(self.new, source, page, run_id, self.accepted(run_id, source.name))
+        except RemovalsRefused as e:  # refused as the run refused it
+            message = f"{source.url}: {e}"
+            store.record_failure(self.new, source.name, run_id, message, at)
+            result.failures.append(f"{_name(snap)}: {message}")
+            return
         store.insert_changes(self.new, run_id, source.name, snap["id"], changes, at)
         store.record_success(self.new, source.name, run_id, snap["id"], at)
         result.parsed += 1
+
+    def accepted(self, run_id: int, source: str) -> bool:
+        """Whether the run stored this source's page with ``--accept-removals``."""
+        row = self.old.execute("SELECT summary FROM runs WHERE id = ?", (run_id,)).fetchone()
+        try:
+            entry = json.loads(row["summary"] or "{}").get(source)
+        except (ValueError, AttributeError):
+            return False
+        return isinstance(entry, dict) and bool(entry.get("accepted_removals"))
 
     def body(self, snap: sqlite3.Row) -> bytes:
         try:

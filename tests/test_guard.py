@@ -25,6 +25,10 @@ def without(page, fiscal_year: int, bodies: int = 0, whole: bool = False):
 def test_the_same_page_and_small_removals_pass() -> None:
     assert refused_removals(PAGE, PAGE) is None
     assert refused_removals(PAGE, without(PAGE, 2020, 5)) is None  # 5 of 25 is a fifth, not more
+    small = copy.deepcopy(PAGE)
+    small.years[0].adoptions[3:] = []
+    assert refused_removals(small, without(small, 2020, 1)) is None  # one body of three: a correction
+    assert refused_removals(small, without(small, 2020, 2)) == "the page would remove 2 of the 3 bodies of 令和2年度"
 
 
 def test_a_whole_year_or_more_than_a_fifth_is_refused() -> None:

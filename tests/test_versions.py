@@ -168,7 +168,7 @@ def test_removal_and_return_open_and_close_versions(tmp_path: Path) -> None:
     for page in pages:
         run_id = store.start_run(conn)
         with store.transaction(conn):
-            apply_parsed(conn, SOURCE, page, run_id)
+            apply_parsed(conn, SOURCE, page, run_id, accept_removals=True)
 
     def history(sql: str, *args: object) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sql + " ORDER BY id", args)]
@@ -196,13 +196,13 @@ def test_an_edit_and_its_revert_in_one_run_leave_one_version(tmp_path: Path) -> 
     page = parse_model_projects(fixture_text("model_projects_table.html"))
     run1 = store.start_run(conn)
     with store.transaction(conn):
-        apply_parsed(conn, SOURCE, page, run1)
+        apply_parsed(conn, SOURCE, page, run1, accept_removals=True)
     edited = copy.deepcopy(page)
     edited.years[0].adoptions[0].summary = "全く別の概要"
     run2 = store.start_run(conn)
     with store.transaction(conn):
-        apply_parsed(conn, SOURCE, edited, run2)
-        apply_parsed(conn, SOURCE, page, run2)
+        apply_parsed(conn, SOURCE, edited, run2, accept_removals=True)
+        apply_parsed(conn, SOURCE, page, run2, accept_removals=True)
     identity = page.years[0].adoptions[0].identity
     rows = conn.execute("SELECT valid_from_run, valid_to_run FROM adoption_versions"
                         " WHERE fiscal_year = ? AND prefecture = ? AND municipality = ? ORDER BY id", identity).fetchall()
@@ -236,8 +236,8 @@ def test_the_stored_state_equals_each_applied_page(tmp_path: Path) -> None:
     for page in pages:
         run_id = store.start_run(conn)
         with store.transaction(conn):
-            apply_parsed(conn, SOURCE, page, run_id)
+            apply_parsed(conn, SOURCE, page, run_id, accept_removals=True)
         assert compare_model_projects(store.load_model_projects(conn), page).changes == []
         with store.transaction(conn):
-            assert apply_parsed(conn, SOURCE, page, run_id) == []
+            assert apply_parsed(conn, SOURCE, page, run_id, accept_removals=True) == ([], None)
     conn.close()
