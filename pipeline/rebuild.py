@@ -308,13 +308,11 @@ def _carry_over(old: sqlite3.Connection, new: sqlite3.Connection, result: Rebuil
 
 def _copy_rows(old: sqlite3.Connection, new: sqlite3.Connection, table: str, *, replace: bool = False,
                where: str = "1") -> int:
-    """Copy ``table``'s rows (the columns both databases have), rowids kept; returns the count."""
+    """Copy ``table``'s rows (the columns both databases have), in rowid order; returns the count."""
     in_new = _columns(new, table)
     columns = ", ".join(_q(c) for c in _columns(old, table) if c in in_new)
-    rows = [tuple(r) for r in old.execute(f"SELECT {columns} FROM {_q(table)} WHERE {where} ORDER BY rowid")]
-    if rows:
-        verb = "INSERT OR REPLACE" if replace else "INSERT"
-        new.executemany(f"{verb} INTO {_q(table)}({columns}) VALUES ({', '.join('?' for _ in rows[0])})", rows)
+    rows = [dict(r) for r in old.execute(f"SELECT {columns} FROM {_q(table)} WHERE {where} ORDER BY rowid")]
+    sqlite_utils.Database(new)[table].insert_all(rows, replace=replace)
     return len(rows)
 
 
