@@ -7,7 +7,7 @@ import pytest
 from pipeline.crosscheck import discrepancies, is_adoption_list
 from scraper import lgcode
 from scraper.decode import decode_html
-from scraper.documents import extract_text, first_page
+from scraper.documents import extract_text, find_documents, first_page
 from scraper.lgcode import names_in_text
 from scraper.model import Discrepancy, FiscalYear
 from scraper.parsers.model_projects import parse_model_projects
@@ -69,9 +69,13 @@ def test_a_document_naming_no_body_is_not_compared(years: dict[int, FiscalYear])
     assert discrepancies(years[2020].adoptions, "令和2年度 採択団体一覧\n(別添のとおり)") == []
 
 
-def test_the_fictional_2021_besshi_agrees_with_the_v2_sample(years: dict[int, FiscalYear]) -> None:
+def test_the_press_releases_besshi_is_the_years_list_and_agrees_with_the_page(years: dict[int, FiscalYear]) -> None:
+    """The fictional 令和3年度 press release links its 別紙 outside any year section: the first page decides."""
+    html, _ = decode_html((ROOT / "pipeline" / "samples" / "press_release_r03.html").read_bytes(), None)
+    [link] = find_documents(html, "https://www.soumu.go.jp/menu_news/s-news/01gyosei08_02000999.html", ["pdf"])
+    assert (link.url, link.link_text, link.fiscal_year) == ("https://www.soumu.go.jp/main_content/000745999.pdf", "別紙", None)
     text = text_of("r03_besshi.pdf")
-    assert is_adoption_list("別紙", None, first_page(text)) == 2021
+    assert is_adoption_list(link.link_text, link.fiscal_year, first_page(text)) == 2021
     assert discrepancies(years[2021].adoptions, text) == []
 
 
