@@ -32,7 +32,7 @@ from pdfminer.high_level import extract_text as pdf_extract_text
 from pdfminer.pdfdocument import PDFEncryptionError
 from pdfminer.psexceptions import PSException
 
-from .html_lines import parse_html, tag_lines
+from .html_lines import Line, parse_html, tag_lines
 from .model import DocumentLink, DocumentText
 from .normalize import clean, fold, fold_width
 from .parsers.model_projects import CLOSING, YEAR_HEADING, gregorian_year
@@ -97,7 +97,7 @@ def _link_text(anchor: Tag) -> tuple[str, str | None]:
     return text, None
 
 
-def _years_of_markers(lines: list) -> dict[int, int | None]:
+def _years_of_markers(lines: list[Line]) -> dict[int, int | None]:
     """Marker number → the fiscal year of the section its line is in (None outside one)."""
     years: dict[int, int | None] = {}
     year: int | None = None
@@ -158,7 +158,7 @@ def _pdf_text(body: bytes) -> DocumentText:
         return DocumentText("corrupt", detail=_one_line(e))
     except Exception as e:  # pdfminer on a damaged file can raise nearly anything
         return DocumentText("failed", detail=_one_line(e))
-    pages = text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+    pages = text.split("\f")[:-1]  # each page ends with a form feed
     if not _UNMAPPED_GLYPH.sub("", text).strip():
         return DocumentText("no_text", pages=len(pages))
     return DocumentText("ok", pages=len(pages), text="\f".join(page.strip() for page in pages))
