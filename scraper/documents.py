@@ -69,8 +69,11 @@ def find_documents(html: str, page_url: str, extensions: list[str]) -> list[Docu
     suffixes = tuple("." + ext.lower().lstrip(".") for ext in extensions)
     found: list[tuple[str, str, str | None]] = []  # url, link text, size note; index = marker number
     for anchor in soup.find_all("a", href=True):
-        url = urldefrag(urljoin(base, anchor["href"].strip())).url
-        parts = urlsplit(url)
+        try:
+            url = urldefrag(urljoin(base, anchor["href"].strip())).url
+            parts = urlsplit(url)
+        except ValueError:  # an address that cannot be parsed: 'http://[bad/a.pdf'
+            continue
         if parts.scheme not in ("http", "https") or not parts.path.lower().endswith(suffixes):
             continue
         text, note = _link_text(anchor)
@@ -90,10 +93,10 @@ def _link_text(anchor: Tag) -> tuple[str, str | None]:
         text = clean(" ".join(img.get("alt", "") for img in anchor.find_all("img")))
     if (m := _NOTE_AT_END.search(text)) and _NOTE_WORDS.search(fold_width(m[1])):
         return text[: m.start()], m[1]
-    after = anchor.next_sibling
-    if isinstance(after, NavigableString) and (m := _NOTE_AT_START.match(str(after))):
-        if _NOTE_WORDS.search(fold_width(m[1])):
-            return text, m[1]
+    after = anchor.next_sibling  # a note just after the link: text, or an element (<span>)
+    after_text = after.get_text() if isinstance(after, Tag) else str(after or "")
+    if (m := _NOTE_AT_START.match(after_text)) and _NOTE_WORDS.search(fold_width(m[1])):
+        return text, m[1]
     return text, None
 
 

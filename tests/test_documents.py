@@ -25,10 +25,11 @@ PAGE = """<html><head><title>モデル事業概要</title></head><body>
 <table><tr><td>石狩市<br>(北海道)</td><td>事業概要</td></tr></table>
 <h3>令和元年度 モデル事業 採択団体（全４４団体）</h3>
 <ul><li><a href="https://www.city.example.lg.jp/files/kankei/List.PDF?dl=1">村上市の取組 <span>[PDFファイル/80KB]</span></a></li>
-<li><a href="https://www.soumu.go.jp/main_content/000650001.pdf">令和元年度採択一覧</a></li>
+<li><a href="https://www.soumu.go.jp/main_content/000650001.pdf">令和元年度採択一覧</a><span class="size">(PDF:120KB)</span></li>
 <li><a href="../main_content/000700001.pdf">令和2年度採択団体一覧（再掲）</a></li>
 <li><a href="/kankeijinkou/model_list.html">モデル団体による事業</a></li>
 <li><a href="mailto:kankei@example.jp?subject=a.pdf">問い合わせ</a></li>
+<li><a href="http://[broken/list.pdf">壊れたリンク</a></li>
 <li><a href="/main_content/000650002.pdf"><img src="icon.gif" alt="成果報告書"></a></li></ul>
 <p>最終更新日：2021年3月31日</p>
 <p><a href="/kankeijinkou/files/leaflet.pdf">リーフレット</a></p>
@@ -44,7 +45,7 @@ def test_links_resolved_with_text_size_note_and_year_section() -> None:
          "[PDFファイル/271KB]", 2020),
         ("https://www.soumu.go.jp/main_content/000700002.xlsx", "令和2年度採択団体一覧表", "（Excel：20KB）", 2020),
         ("https://www.city.example.lg.jp/files/kankei/List.PDF?dl=1", "村上市の取組", "[PDFファイル/80KB]", 2019),
-        ("https://www.soumu.go.jp/main_content/000650001.pdf", "令和元年度採択一覧", None, 2019),
+        ("https://www.soumu.go.jp/main_content/000650001.pdf", "令和元年度採択一覧", "(PDF:120KB)", 2019),
         ("https://www.soumu.go.jp/main_content/000650002.pdf", "成果報告書", None, 2019),
         ("https://www.soumu.go.jp/kankeijinkou/files/leaflet.pdf", "リーフレット", None, None),
     ]
