@@ -64,3 +64,64 @@ class TextPage:
 
     title: str
     text: str
+
+
+# --- linked documents, cross-check and announcements ------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentLink:
+    """A link on a page to a document (PDF, xlsx…), as :func:`scraper.documents.find_documents` finds it."""
+
+    url: str  # absolute, fragment dropped
+    link_text: str  # as shown, without the size note
+    size_note: str | None  # '[PDFファイル/271KB]', '(PDF:271KB)' as written, or None
+    fiscal_year: int | None  # the year whose section the link sits in
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """What :func:`scraper.documents.extract_text` read from a document.
+
+    ``text_status`` is one of :data:`scraper.documents.TEXT_STATUSES`; ``text`` is set only
+    when it is 'ok', its pages (PDF) or sheets (xlsx) separated by a form feed ``\\f``.
+    """
+
+    text_status: str
+    pages: int | None = None  # PDF pages or xlsx sheets, when they could be counted
+    text: str | None = None
+    detail: str | None = None  # one line on why there is no text (the exception's message)
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """A body in a year's adoption list document but not on the page, or the other way round."""
+
+    kind: str  # 'missing_from_document' or 'missing_from_page'
+    name: str  # as the page writes it (missing_from_document) or the full name (missing_from_page)
+    prefecture: str
+    municipality: str  # '' for a prefecture
+    lg_code: str | None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One RSS/Atom item (an announcement)."""
+
+    item_key: str  # the link, else the guid, else the title
+    title: str
+    link: str | None
+    published: str | None  # as the feed states it
+    published_utc: str | None  # '2021-04-27T08:00:00Z'
+    description: str | None  # plain text
+    matched: list[str] = field(default_factory=list)  # the configured keywords it contains
+    fiscal_year: int | None = None  # when the title names one: 令和3年度 → 2021
+
+
+@dataclass
+class FeedPage:
+    """A parsed feed (parser 'feed')."""
+
+    title: str
+    items: list[FeedItem]
+    encoding: str | None = None  # the encoding the feed was read in
