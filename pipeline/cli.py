@@ -297,7 +297,8 @@ def report_command(run_id: int | None, since: str | None, fmt: str, lang: str | 
     """
     from db.connection import connect_readonly
 
-    from .report import ATOM_DEFAULT_RUNS, ReportRangeError, render, select_changes
+    from .report.render import render
+    from .report.select import ATOM_DEFAULT_RUNS, ReportRangeError, select_changes
 
     config = get_config()
     if not config.database.exists():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scraper.compare import Change
 
-from .report import compact_diff
+from .report.textdiff import compact_diff
 
 SYMBOLS = {
     "year_added": "+",

@@ -32,7 +32,7 @@ from scraper.errors import ConfigError, printable
 from .config import Config
 from .cycle import RunResult
 from .format import change_line
-from .report import md
+from .report.markdown import md
 
 log = logging.getLogger(__name__)
 
@@ -177,10 +177,11 @@ def change_title(result: RunResult) -> str:
 def change_report(conn: sqlite3.Connection, config: Config, result: RunResult) -> str:
     """The Markdown change report of the run: ``kankei report --run N``'s, or a short list if that fails."""
     try:
-        from . import report
+        from .report.render import render_markdown
+        from .report.select import select_changes
 
-        data = report.select_changes(conn, run=result.run_id, snapshots_root=config.snapshots)
-        return report.render_markdown(data, config.report.language, config.report.timezone)
+        data = select_changes(conn, run=result.run_id, snapshots_root=config.snapshots)
+        return render_markdown(data, config.report.language, config.report.timezone)
     except Exception as e:  # never lose the message because of the renderer
         log.warning("change report renderer failed, sending the short form: %s: %s", type(e).__name__, e)
         return short_report(result)

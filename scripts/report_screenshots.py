@@ -33,7 +33,8 @@ def render_demo_report(directory: Path) -> Path:
     sys.path.insert(0, str(ROOT))
     from pipeline.demo import run_demo
     from db.connection import connect_readonly
-    from pipeline.report import render_html, select_changes
+    from pipeline.report.render import render_html
+    from pipeline.report.select import select_changes
 
     run_demo(directory / "demo", echo=lambda line: None)
     conn = connect_readonly(directory / "demo" / "kankei.db")

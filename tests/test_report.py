@@ -17,7 +17,9 @@ from lxml import etree
 from db import schema, store
 from pipeline.cli import cli
 from pipeline.demo import run_demo
-from pipeline.report import char_diff, compact_diff, database_id, diff_html, parse_since, select_changes
+from pipeline.report.render import diff_html
+from pipeline.report.select import database_id, parse_since, select_changes
+from pipeline.report.textdiff import char_diff, compact_diff
 from scraper.compare import Change
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -339,19 +341,21 @@ def test_database_id_is_stable_and_keeps_an_id_stored_earlier(pristine_demo: Pat
     assert database_id(conn) == "stored-by-an-earlier-report"  # existing feeds keep their ids
 
 
-def test_importing_the_report_package_loads_no_template_engine() -> None:
-    """``kankei run`` imports pipeline.report (for the diff); Jinja2 and feedgen load only to render."""
+def test_the_diff_and_the_escaper_load_no_renderer() -> None:
+    """``kankei run`` imports the character diff and the Markdown escaper; the renderer, Jinja2 and
+    feedgen load only to render."""
     import subprocess
     import sys
 
-    code = "import sys, pipeline.format, pipeline.report; print(sorted({'jinja2', 'feedgen'} & set(sys.modules)))"
+    code = ("import sys, pipeline.format, pipeline.notify, pipeline.config; "
+            "print(sorted({'jinja2', 'feedgen', 'pipeline.report.render', 'pipeline.report.charts'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_one_markdown_escaper_for_reports_and_notifications() -> None:
     from pipeline import notify
-    from pipeline.report import md
+    from pipeline.report.markdown import md
 
     assert md("a\\b`c*d_e[f]g<h>i#j|k\n  l") == r"a\\b\`c\*d\_e\[f\]g\<h\>i\#j\|k l"
     assert notify.md is md

@@ -1,5 +1,9 @@
 """Change reports: ``kankei report`` in Markdown, HTML, JSON or Atom.
 
+The package imports nothing itself: callers import the module that does the job
+(:mod:`.select`, :mod:`.render`, :mod:`.textdiff`, :mod:`.markdown`, :mod:`.messages`),
+so a run that only needs the character diff or the Markdown escaper loads no renderer.
+
 :mod:`.select` picks the runs and changes (read-only), :mod:`.textdiff` diffs edited
 text character by character, :mod:`.render` fills the templates in ``templates/`` with
 the wording of :mod:`.messages`. Ranges: one run (``--run N``), every run that started
@@ -61,18 +65,3 @@ keep their meaning)::
       ]
     }
 """
-
-from .messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES, Messages, plural
-from .render import (FORMATS, TAG_PREFIX, diff_html, html_run, md, range_title, render, render_atom, render_html,
-                     render_json, render_markdown, run_headline)
-from .select import (ATOM_DEFAULT_RUNS, REPORT_VERSION, ReportChange, ReportData, ReportRangeError, ReportRun,
-                     SnapshotRef, database_id, group_by_year, parse_since, select_changes)
-from .textdiff import char_diff, compact_diff
-
-__all__ = [
-    "ATOM_DEFAULT_RUNS", "DEFAULT_LANGUAGE", "DEFAULT_TIMEZONE", "FORMATS", "LANGUAGES", "REPORT_VERSION",
-    "TAG_PREFIX", "Messages", "ReportChange", "ReportData", "ReportRangeError", "ReportRun", "SnapshotRef",
-    "char_diff", "compact_diff", "database_id", "diff_html", "group_by_year", "html_run", "md",
-    "parse_since", "plural", "range_title", "render", "render_atom", "render_html", "render_json",
-    "render_markdown", "run_headline", "select_changes",
-]

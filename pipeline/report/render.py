@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from . import charts
 from .messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES, Messages
 from .select import ReportChange, ReportData, ReportRun, SnapshotRef, group_by_year, split_description
+from .markdown import md, md_fence
 from .textdiff import char_diff, compact_diff
 
 FORMATS = ("markdown", "html", "json", "atom")
@@ -31,20 +32,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 SECTIONS = (("adoption_added", "added_title", "added"), ("adoption_removed", "removed_title", "removed"),
             ("adoption_changed", "changed_title", "changed"))
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
-
-
-def md(text: str | None) -> str:
-    """Scraped text made inert in Markdown (backslash escapes, one line)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
-
-
-def md_fence(text: str) -> str:
-    """A code fence longer than any run of backticks in ``text``."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
-
 
 def is_http(url: str | None) -> bool:
     return bool(url) and urlsplit(url).scheme in ("http", "https")
