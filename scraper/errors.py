@@ -58,9 +58,6 @@ class FetchError(KankeiError):
         self.status = status
         super().__init__(f"{url}: {cause}")
 
-    def __reduce__(self):  # keep pickling (e.g. multiprocessing) working
-        return (type(self), (self.url, self.cause, self.status))
-
 
 class RedirectRefused(FetchError):
     """A redirect pointed to a host not in ``allowed_hosts``; the foreign host was not contacted."""
