@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from scraper.decode import decode_html
@@ -48,3 +49,22 @@ parser = "{parser}"
         encoding="utf-8",
     )
     return path
+
+
+def write_report_config(directory: Path, report_section: str = "") -> Path:
+    """A config beside a copied demo database (``kankei.db``, ``snapshots/``), for read commands."""
+    path = directory / "report.toml"
+    path.write_text(
+        '[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n'
+        '[http]\nuser_agent = "kankei-test/0.1"\nallowed_hosts = ["127.0.0.1"]\n'
+        '[[sources]]\nname = "model-projects"\nurl = "http://127.0.0.1/kankeijinkou/discription/index.html"\n'
+        f'parser = "model_projects"\n{report_section}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def copy_demo(pristine_demo: Path, directory: Path) -> Path:
+    """A copy of the session's demo folder at ``directory``, with :func:`write_report_config`'s config."""
+    shutil.copytree(pristine_demo, directory)
+    return write_report_config(directory)

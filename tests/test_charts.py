@@ -19,26 +19,14 @@ from pipeline.cli import cli
 from pipeline.report.charts import TILES
 from scraper import lgcode
 
+from .helpers import copy_demo, write_report_config
+
 EVIL = "<script>alert(\"x\")</script>\"><img src=x onerror=alert(1)>"
-
-
-def write_config(directory: Path) -> Path:
-    path = directory / "report.toml"
-    path.write_text(
-        '[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n'
-        '[http]\nuser_agent = "kankei-test/0.1"\nallowed_hosts = ["127.0.0.1"]\n'
-        '[[sources]]\nname = "model-projects"\nurl = "http://127.0.0.1/kankeijinkou/discription/index.html"\n'
-        'parser = "model_projects"\n',
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture(scope="module")
 def demo(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("charts") / "demo"
-    shutil.copytree(pristine_demo, directory)
-    return write_config(directory)
+    return copy_demo(pristine_demo, tmp_path_factory.mktemp("charts") / "demo")
 
 
 def html_report(config: Path, *args: str) -> lxml.html.HtmlElement:
@@ -120,7 +108,7 @@ def test_bars_equal_per_year_counts(demo: Path) -> None:
 def test_scraped_type_and_prefecture_text_is_escaped_in_the_pictures(demo: Path, tmp_path: Path) -> None:
     directory = tmp_path / "evil"
     shutil.copytree(demo.parent, directory)
-    config = write_config(directory)
+    config = write_report_config(directory)
     conn = schema.connect(directory / "kankei.db")
     conn.execute("UPDATE adoptions SET category = ? WHERE id = (SELECT min(id) FROM adoptions)", (EVIL,))
     conn.close()

@@ -22,28 +22,16 @@ from pipeline.report.select import database_id, parse_since, select_changes
 from pipeline.report.textdiff import char_diff, compact_diff
 from scraper.compare import Change
 
+from .helpers import copy_demo, write_report_config
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 EVIL = "<script>alert(\"x\")</script> & 'q'"
-
-
-def write_report_config(directory: Path) -> Path:
-    path = directory / "report.toml"
-    path.write_text(
-        '[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n'
-        '[http]\nuser_agent = "kankei-test/0.1"\nallowed_hosts = ["127.0.0.1"]\n'
-        '[[sources]]\nname = "model-projects"\nurl = "http://127.0.0.1/kankeijinkou/discription/index.html"\n'
-        'parser = "model_projects"\n',
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture(scope="module")
 def demo(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's database after its four runs (read-only use), with a config pointing at it."""
-    directory = tmp_path_factory.mktemp("report") / "demo"
-    shutil.copytree(pristine_demo, directory)
-    return write_report_config(directory)
+    return copy_demo(pristine_demo, tmp_path_factory.mktemp("report") / "demo")
 
 
 def report(config: Path, *args: str) -> tuple[int, str, str]:
@@ -311,8 +299,7 @@ def test_reports_never_write_the_database(pristine_demo: Path, tmp_path: Path) -
     import hashlib
 
     directory = tmp_path / "demo"
-    shutil.copytree(pristine_demo, directory)
-    config = write_report_config(directory)
+    config = copy_demo(pristine_demo, directory)
 
     def files() -> dict[str, str]:  # SQLite's -shm index of a WAL database is not content
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in directory.iterdir()

@@ -18,6 +18,8 @@ from pipeline.config import config_from_dict
 from pipeline.report import messages
 from scraper.errors import ConfigError
 
+from .helpers import copy_demo, write_report_config
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 REPORT_PACKAGE = Path(messages.__file__).parent
@@ -25,24 +27,10 @@ ENGLISH_WORDING = ("Run ", "Added (", "Removed (", "Changed (", "Stated total", 
                    "Initial load", "initial load", "Source ")
 
 
-def write_config(directory: Path, report_section: str = "") -> Path:
-    path = directory / "report.toml"
-    path.write_text(
-        '[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n'
-        '[http]\nuser_agent = "kankei-test/0.1"\nallowed_hosts = ["127.0.0.1"]\n'
-        '[[sources]]\nname = "model-projects"\nurl = "http://127.0.0.1/kankeijinkou/discription/index.html"\n'
-        f'parser = "model_projects"\n{report_section}',
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.fixture(scope="module")
 def demo(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the demo's database after its four runs, with a config (no [report] section)."""
-    directory = tmp_path_factory.mktemp("language") / "demo"
-    shutil.copytree(pristine_demo, directory)
-    return write_config(directory)
+    return copy_demo(pristine_demo, tmp_path_factory.mktemp("language") / "demo")
 
 
 def report(config: Path, *args: str) -> str:
@@ -111,7 +99,7 @@ def test_json_is_the_same_in_every_language(demo: Path) -> None:
 def test_config_language_is_the_default_and_lang_overrides_it(demo: Path, tmp_path: Path) -> None:
     directory = tmp_path / "ja"
     shutil.copytree(demo.parent, directory)
-    config = write_config(directory, '[report]\nlanguage = "ja"\n')
+    config = write_report_config(directory, '[report]\nlanguage = "ja"\n')
     assert "石狩市の事業概要が変更されました" in report(config)
     assert "- 石狩市: summary" in report(config, "--lang", "en")
 
@@ -140,7 +128,7 @@ def test_times_are_shown_in_asia_tokyo(demo: Path) -> None:
 def test_timezone_setting_changes_the_clock(demo: Path, tmp_path: Path) -> None:
     directory = tmp_path / "utc"
     shutil.copytree(demo.parent, directory)
-    config = write_config(directory, '[report]\ntimezone = "UTC"\n')
+    config = write_report_config(directory, '[report]\ntimezone = "UTC"\n')
     utc = dt.datetime.strptime(started_at(config)[4], "%Y-%m-%dT%H:%M:%SZ")
     assert f"## Run 4 · {utc:%Y-%m-%d %H:%M} UTC · 3 changes" in report(config)
 
@@ -160,7 +148,7 @@ def dated(demo: Path, tmp_path: Path) -> Path:
                         (4, "2026-03-02T16:00:00Z")):
         conn.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?", (utc, utc, run_id))
     conn.close()
-    return write_config(directory)
+    return write_report_config(directory)
 
 
 def run_ids(config: Path, *args: str) -> tuple[list[int], str]:
@@ -174,7 +162,7 @@ def test_since_is_read_in_the_configured_timezone(dated: Path) -> None:
     assert run_ids(dated, "--since", "2026-03-02T00:00Z") == ([4], "2026-03-02T00:00:00Z")  # explicit UTC
     text = report(dated, "--since", "2026-03-02")
     assert text.startswith("# kankei report: runs since 2026-03-02 00:00 JST\n")
-    utc = write_config(dated.parent, '[report]\ntimezone = "UTC"\n')
+    utc = write_report_config(dated.parent, '[report]\ntimezone = "UTC"\n')
     assert run_ids(utc, "--since", "2026-03-02") == ([4], "2026-03-02T00:00:00Z")
 
 
