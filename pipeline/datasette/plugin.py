@@ -4,6 +4,9 @@
   (:func:`pipeline.report.render.diff_html`: the text is escaped, then ``<ins>``/``<del>``
   go in); a body's name with links to its history (the ``body_history`` query) and to the
   ministry page; the 事業概要 wide enough to read; change kinds in Japanese.
+- ``register_output_renderer``: ``.csvbom``, the page's rows as CSV with a BOM for Japanese
+  Excel, ending with the 出典 line (:func:`pipeline.export.csv_text`, as ``kankei export``);
+  add ``_size=max`` for up to 1,000 rows, or use ``kankei export`` for everything.
 - ``extra_template_vars``: the 出典 footer on every page, and for the index, database and
   dashboard pages the overview: bodies per fiscal year, the latest real changes and the
   tile-grid maps and bars of :mod:`pipeline.report.charts`.
@@ -14,11 +17,12 @@ Every fragment is rendered by a template in ``templates/kankei/``; nothing here 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from datasette import hookimpl
 from markupsafe import Markup
 
+from pipeline.export import csv_text
 from pipeline.report import charts
 from pipeline.report.messages import Messages
 from pipeline.report.render import _environment, diff_html
@@ -67,6 +71,21 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 def history_url(datasette: Any, database: str, name: str) -> str:
     """The ``body_history`` canned query for one body."""
     return datasette.urls.query(database, "body_history") + "?" + urlencode({"name": name})
+
+
+@hookimpl
+def register_output_renderer(datasette: Any) -> dict[str, Any]:
+    return {"extension": "csvbom", "render": csv_with_bom}
+
+
+def csv_with_bom(datasette: Any, columns: list[str], rows: list[Any], table: str | None, query_name: str | None,
+                 database: str) -> Any:
+    from datasette.utils.asgi import Response
+
+    name = table or query_name or database
+    return Response(csv_text(columns, [tuple(r) for r in rows], datasette.metadata("attribution")),
+                    content_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}.csv"})
 
 
 @hookimpl
