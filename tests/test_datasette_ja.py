@@ -192,3 +192,23 @@ def test_edits_are_highlighted_and_markup_in_the_text_stays_text(hostile_ds, pat
                          r"&gt;&lt;img src=x onerror=alert\(1\)&gt;</ins>", page), page[:0]
 
 
+
+
+def test_screenshot_script_photographs_datasette_in_headless_chromium(tmp_path: Path) -> None:
+    """scripts/report_screenshots.py (docs/datasette-ja.png, docs/dashboard-ja.png) on the demo, in real Chromium."""
+    import importlib.util
+    import struct
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "report_screenshots.py"
+    spec = importlib.util.spec_from_file_location("report_screenshots", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    if script.browser() is None:
+        pytest.skip("no Chromium on PATH (apt-get install chromium fonts-noto-cjk)")
+    pngs = script.make_datasette_screenshots(tmp_path)
+    assert [p.name for p in pngs] == ["datasette-ja.png", "dashboard-ja.png"]
+    for png in pngs:
+        data = png.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", data[16:24]) == (1400, 900)
+        assert len(data) > 100_000  # text, tiles and bars, not a blank or error page
