@@ -175,4 +175,5 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, source_url:
          + ": read-only tables, canned queries and search; arbitrary SQL "
          + (f"on (values up to {serve_limits.LENGTH_LIMIT:,} bytes, {SQL_TIME_LIMIT_MS} ms per query)" if allow_sql
             else "off (--allow-sql turns it on)"))
+    echo(f"Map and charts (ダッシュボード): http://{shown}:{port}{ds.urls.path('/dashboard')}")
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)

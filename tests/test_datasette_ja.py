@@ -119,6 +119,14 @@ def test_real_changes_newest_first_without_each_sources_initial_load(ds, demo_db
     assert found[0]["団体名"] == "石狩市" and found[0]["項目"] == "summary"
 
 
+def test_changes_come_newest_first_in_every_change_list(ds) -> None:
+    for path in ("/kankei/changes.json", "/kankei/changes_detail.json", view("変更履歴", ".json"),
+                 "/kankei/recent_changes.json?days=3650"):
+        result = get(ds, path + ("&" if "?" in path else "?") + "_shape=array")
+        ids = [r.get("id", r.get("番号")) for r in result]
+        assert len(ids) > 5 and ids == sorted(ids, reverse=True), path
+
+
 def test_each_body_links_to_its_history_and_the_ministry_page(ds) -> None:
     page = get(ds, view("採択団体") + "?" + quote("団体名") + "=" + quote("石狩市"))
     assert 'href="/kankei/body_history?name=%E7%9F%B3%E7%8B%A9%E5%B8%82"' in page
