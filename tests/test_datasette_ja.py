@@ -99,6 +99,9 @@ def test_japanese_views_columns(ds) -> None:
     assert get(ds, view("変更履歴", ".json"))["columns"] == CHANGES_JA
     page = get(ds, view("採択団体"))
     assert "採択団体（モデル事業採択団体）" in page and 'class="kankei-summary"' in page
+    changes = get(ds, view("変更履歴"))
+    assert "採択団体の変更" in changes and "採択団体の削除" in changes  # kinds in Japanese (raw in the JSON)
+    assert "<ins>・加工体験</ins>" in changes
 
 
 def test_bodies_in_local_government_code_order(ds, demo_db: Path) -> None:
