@@ -327,6 +327,51 @@ def report_command(run_id: int | None, since: str | None, fmt: str, lang: str | 
     sys.exit(EXIT_OK)
 
 
+@cli.command("export")
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
+              help="CSV (UTF-8 with a BOM, for Excel) or an xlsx workbook.")
+@click.option("--table", type=click.Choice(["adoptions", "changes"]), default=None,
+              help="adoptions (採択団体) or changes (変更履歴, the real changes). Default: adoptions for CSV, "
+                   "both sheets for xlsx.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write to FILE. CSV goes to stdout without it; xlsx needs it.")
+def export_command(fmt: str, table: str | None, output: Path | None) -> None:
+    """Export the adopted bodies or the changes with Japanese headers, for Excel.
+
+    The rows are the Datasette views 採択団体 (in 全国地方公共団体コード order) and
+    変更履歴 (real changes, newest first, without each source's initial load). The
+    last row is the 出典 line. The database is opened read-only.
+
+    Exit status: 0 ok, 2 bad options, missing database or configuration error.
+    """
+    from db.connection import connect_readonly
+
+    from .export import export
+    from .serve import attribution
+
+    config = get_config()
+    if not config.database.exists():
+        fail(f"no database at {config.database}; run `kankei run` first", EXIT_USAGE)
+    if fmt == "xlsx" and output is None:
+        fail("--format xlsx needs -o FILE", EXIT_USAGE)
+    tables = [table] if table else (["adoptions", "changes"] if fmt == "xlsx" else ["adoptions"])
+    source_url = next((public_url(s.url) for s in config.sources if s.parser == "model_projects"), None)
+    try:
+        conn = connect_readonly(config.database)
+        try:
+            payload = export(conn, fmt, tables, attribution(source_url), output)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        fail(f"cannot read {config.database}: {e}", EXIT_USAGE)
+    except OSError as e:
+        fail(f"cannot write {output}: {e.strerror or e}", EXIT_USAGE)
+    if payload is not None:
+        click.echo(payload, nl=False)  # bytes: written as they are (the BOM included)
+    sys.exit(EXIT_OK)
+
+
 @cli.command("serve")
 @config_option
 @click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True, help="Port to listen on.")

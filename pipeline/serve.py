@@ -23,10 +23,15 @@ import yaml  # PyYAML, a dependency of Datasette
 
 from db import schema
 from db import search as db_search
+from db import versions
 
 PORTAL_URL = "https://www.soumu.go.jp/kankeijinkou/"
 DEFAULT_SOURCE_URL = "https://www.soumu.go.jp/kankeijinkou/discription/index.html"
-METADATA_FILE = Path(__file__).parent / "datasette" / "metadata.yml"
+DATASETTE_DIR = Path(__file__).parent / "datasette"
+METADATA_FILE = DATASETTE_DIR / "metadata.yml"
+TEMPLATES_DIR = DATASETTE_DIR / "templates"
+STATIC_DIR = DATASETTE_DIR / "static"
+STATIC_ROUTE = "kankei-static"  # /kankei-static/kankei.css: the pages' own CSS, served locally
 
 
 def load_metadata_file(path: Path = METADATA_FILE) -> dict[str, Any]:
@@ -42,6 +47,11 @@ COLUMNS: dict[str, dict[str, str]] = {name: t["columns"] for name, t in _FILE["t
 TABLES: dict[str, dict[str, Any]] = {name: {k: v for k, v in t.items() if k != "columns"}
                                      for name, t in _FILE["tables"].items()}
 QUERIES: dict[str, dict[str, Any]] = _FILE["queries"]
+
+
+def attribution(source_url: str | None = None) -> str:
+    """The 出典 line (metadata.yml ``attribution``) for the source URL: every page's footer and every export."""
+    return _FILE["attribution"].replace("{source_url}", source_url or DEFAULT_SOURCE_URL)
 
 
 def database_name(database: Path | str) -> str:
@@ -62,13 +72,16 @@ def build_metadata(database: Path | str, source_url: str | None = None, fts: boo
         tables["adoptions"]["fts_table"] = db_search.FTS_TABLE
         tables["adoptions"]["fts_pk"] = "id"
         tables[db_search.FTS_TABLE] = {"hidden": True}
+    credit = {"source": file["source"], "source_url": url, "license": file["license"],
+              "license_url": file["license_url"]}
+    for query in queries.values():  # canned-query pages show the licence and source too
+        query.update(credit)
     return {
         "title": file["title"],
-        "description": file["description"].replace("{source_url}", url),
-        "source": file["source"],
-        "source_url": url,
-        "license": file["license"],
-        "license_url": file["license_url"],
+        "description": file["description"].replace("{attribution}", attribution(url)),
+        "attribution": attribution(url),
+        **credit,
+        "extra_css_urls": [f"/{STATIC_ROUTE}/kankei.css"],
         "databases": {database_name(database): {**file["database"], "tables": tables, "queries": queries}},
     }
 
@@ -108,9 +121,10 @@ def make_datasette(database: Path | str, source_url: str | None = None, settings
             self._all_file_connections.append(conn)
             return conn
 
-    _register_limits()
+    _register_plugins()
     conn = schema.connect(database)
     try:
+        versions.ensure_views(conn)  # a database made before a view was added gains it
         fts = db_search.has_fts(conn)
     finally:
         conn.close()
@@ -118,20 +132,25 @@ def make_datasette(database: Path | str, source_url: str | None = None, settings
     settings = {"sql_time_limit_ms": SQL_TIME_LIMIT_MS, **(settings or {})}
     if not allow_sql:
         settings["default_allow_sql"] = False
-    ds = Datasette(files=[], metadata=metadata, settings=settings)
+    ds = Datasette(files=[], metadata=metadata, settings=settings, template_dir=str(TEMPLATES_DIR),
+                   static_mounts=[(STATIC_ROUTE, str(STATIC_DIR))])
     ds.remove_database("_memory")  # only the kankei database is served
     ds.add_database(ReadOnlyFile(ds, str(database), is_mutable=True), name=database_name(database))
     return ds
 
 
-def _register_limits() -> None:
-    """Register (once) the plugin that sets SQLite's length limit on every Datasette connection."""
+def _register_plugins() -> None:
+    """Register (once) the plugin that sets SQLite's length limit on every Datasette connection,
+    and the one for kankei's pages (:mod:`pipeline.datasette.plugin`)."""
     from datasette.plugins import pm
 
     from . import serve_limits
+    from .datasette import plugin
 
     if not pm.is_registered(serve_limits):
         pm.register(serve_limits, name="kankei-limits")
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="kankei-pages")
 
 
 def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, source_url: str | None = None,
@@ -156,4 +175,5 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, source_url:
          + ": read-only tables, canned queries and search; arbitrary SQL "
          + (f"on (values up to {serve_limits.LENGTH_LIMIT:,} bytes, {SQL_TIME_LIMIT_MS} ms per query)" if allow_sql
             else "off (--allow-sql turns it on)"))
+    echo(f"Map and charts (ダッシュボード): http://{shown}:{port}{ds.urls.path('/dashboard')}")
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)

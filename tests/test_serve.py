@@ -92,7 +92,8 @@ def test_metadata_comes_from_the_data_file(ds) -> None:
     file = load_metadata_file()
     served = get(ds, "/-/metadata.json")[0]
     assert served["title"] == file["title"] and served["license_url"] == file["license_url"]
-    assert "{source_url}" in file["description"] and "{source_url}" not in served["description"]
+    assert "{attribution}" in file["description"] and "{source_url}" in file["attribution"]
+    assert "{" not in served["description"] and served["attribution"] in served["description"]
     assert "出典：総務省「関係人口ポータルサイト」(https://www.soumu.go.jp/kankeijinkou/discription/index.html)" in (
         served["description"])
     tables = served["databases"]["kankei"]["tables"]

@@ -1,0 +1,1 @@
+"""kankei's Datasette: metadata (metadata.yml), templates, CSS (static/) and the pages plugin (plugin.py)."""
