@@ -163,13 +163,13 @@ def stored_version(conn: sqlite3.Connection) -> int | None:
 def _set_up(conn: sqlite3.Connection) -> None:
     """Create what is missing, migrate an older schema, then record the version (last: a set-up
     that was interrupted is done again, every step being idempotent)."""
-    from . import search  # the one deferred import in db/: it loads sqlite-utils, which only set-up needs
+    from . import search, views  # deferred: sqlite-utils and the code list, which only set-up needs
 
     conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + versions.SCHEMA + "COMMIT;")
     version = stored_version(conn)
     if version is not None and version < SCHEMA_VERSION:
         _migrate(conn, version)
-    versions.ensure_views(conn)
+    views.ensure_views(conn)
     search.create_search(conn)
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 

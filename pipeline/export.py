@@ -1,6 +1,6 @@
 """``kankei export``: the adopted bodies and the real changes for Excel users.
 
-The rows and the Japanese headers are the views ``採択団体`` and ``変更履歴`` (:data:`db.versions.VIEWS`),
+The rows and the Japanese headers are the views ``採択団体`` and ``変更履歴`` (:data:`db.views.VIEWS`),
 read from a read-only connection (a database made before a view existed gets it as a
 temporary view, so nothing is written). CSV is UTF-8 with a BOM (Japanese Excel reads
 it without mojibake); xlsx (openpyxl) has one sheet per table. Each ends with the 出典
@@ -16,16 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from db import versions
+from db import views
 
 TABLES = {"adoptions": "採択団体", "changes": "変更履歴"}  # --table name → view
 BOM = "\ufeff"
 
 
 def ensure_readable_views(conn: sqlite3.Connection) -> None:
-    """Every view of :data:`db.versions.VIEWS` the database lacks, as a temporary view (no write)."""
+    """Every view of :data:`db.views.VIEWS` the database lacks, as a temporary view (no write)."""
     existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
-    for name, select in versions.VIEWS.items():
+    for name, select in views.VIEWS.items():
         if name not in existing:
             conn.execute(f'CREATE TEMP VIEW IF NOT EXISTS "{name}" AS {select}')
 

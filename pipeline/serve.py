@@ -23,7 +23,7 @@ import yaml  # PyYAML, a dependency of Datasette
 
 from db import schema
 from db import search as db_search
-from db import versions
+from db import views
 
 PORTAL_URL = "https://www.soumu.go.jp/kankeijinkou/"
 DEFAULT_SOURCE_URL = "https://www.soumu.go.jp/kankeijinkou/discription/index.html"
@@ -124,7 +124,7 @@ def make_datasette(database: Path | str, source_url: str | None = None, settings
     _register_plugins()
     conn = schema.connect(database)
     try:
-        versions.ensure_views(conn)  # a database made before a view was added gains it
+        views.ensure_views(conn)  # a database made before a view was added gains it
         fts = db_search.has_fts(conn)
     finally:
         conn.close()

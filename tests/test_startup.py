@@ -50,6 +50,7 @@ def test_an_unchanged_run_imports_no_parser_report_or_sqlite_utils(http_server: 
     assert {"requests", "sqlite3", "pipeline.cycle"} <= loaded  # the check sees what was loaded
     assert sorted(set(NOT_ON_THE_UNCHANGED_PATH) & loaded) == []
     assert "scraper.decode" not in loaded and not any(name.startswith("scraper.parsers.") for name in loaded)
+    assert "scraper.lgcode" not in loaded and "db.views" not in loaded  # the code list: parsing and set-up only
 
 
 def test_a_changed_body_loads_the_parser(http_server: LoopbackServer, tmp_path: Path) -> None:
