@@ -36,7 +36,20 @@ STEPS = [
 
 
 def sample_bytes(name: str) -> bytes:
-    return resources.files("pipeline").joinpath("samples", name).read_bytes()
+    return resources.files("pipeline").joinpath("samples", *name.split("/")).read_bytes()
+
+
+def with_document_links(page: bytes, links: dict[str, list[tuple[str, str]]], encoding: str = "cp932") -> bytes:
+    """A sample page with document links added after year headings: ``{heading text: [(href, text)]}``
+    (e.g. ``{"令和2年度モデル事業採択団体": [("/main_content/r02.pdf", "令和2年度採択団体一覧 [PDFファイル/4KB]")]}``);
+    the heading ``""`` puts links at the top of the content."""
+    html = page.decode(encoding)
+    for heading, anchors in links.items():
+        paragraphs = "".join(f'<p><a href="{href}">{text}</a></p>' for href, text in anchors)
+        start = html.index(heading) if heading else html.index("<h3")
+        end = html.index("</h3>", start) + len("</h3>") if heading else start
+        html = html[:end] + paragraphs + html[end:]
+    return html.encode(encoding)
 
 
 class SamplePageServer:

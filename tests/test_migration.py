@@ -74,7 +74,8 @@ def test_connect_migrates_a_schema_1_database(pristine_demo: Path, tmp_path: Pat
     conn.execute("INSERT INTO snapshots(id, run_id, source, fetched_at, http_status, same_as, etag) "
                  "VALUES (5, 5, 'model-projects', '2026-01-05T00:00:00Z', 304, 4, '\"new\"')")
     conn.close()
-    expected.append((5, 5, "model-projects", None, "2026-01-05T00:00:00Z", 304, 4, '"new"') + (None,) * 5)
+    expected.append((5, 5, "model-projects", None, "2026-01-05T00:00:00Z", 304, 4, '"new"') + (None,) * 5
+                    + ("page", None))
     downgrade(db, point_state_at_304=True)
     assert rows(db, "SELECT http_status, sha256 IS NOT NULL, last_snapshot_id FROM snapshots, source_state "
                     "WHERE snapshots.id = 5") == [(304, 1, 5)]
@@ -137,7 +138,7 @@ def test_schema_2_search_index_is_replaced_by_sqlite_utils_one(tmp_path: Path) -
 
     conn = schema.connect(db)
     triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
-    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au"]
+    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au", "documents_ad", "documents_ai", "documents_au"]
     conn.execute("INSERT INTO adoptions(fiscal_year, name, prefecture, municipality, summary, first_seen_run, "
                  "last_changed_run) VALUES (2020, '邑南町', '島根県', '邑南町', '関係人口の拡大', 1, 1)")
     conn.execute("INSERT INTO adoptions_fts(adoptions_fts, rank) VALUES ('integrity-check', 1)")
