@@ -265,6 +265,7 @@ def _migrate_2_3(conn: sqlite3.Connection) -> None:
     the hand-made one of version 2 is dropped here and made again by :func:`db.search.create_search`."""
     for suffix in ("ai", "ad", "au"):
         conn.execute(f"DROP TRIGGER IF EXISTS adoptions_fts_{suffix}")
+        conn.execute(f"DROP TRIGGER IF EXISTS adoptions_{suffix}")  # sqlite-utils' own, made again with the index
     conn.execute("DROP TABLE IF EXISTS adoptions_fts")
 
 

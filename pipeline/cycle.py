@@ -201,7 +201,8 @@ def follow_documents(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher
             documents.insert_fetched(conn, fetches, source.name, run_id)
             changes = documents.record_documents(conn, source.name, links, fetches, run_id,
                                                  config.documents.max_bytes, page_changed=bool(result.changes),
-                                                 detected_at=page["fetched_at"])
+                                                 detected_at=page["fetched_at"],
+                                                 page_snapshot_id=page["same_as"] or page["id"])
     except Exception as e:  # never the page's failure
         log.debug("%s: documents step failed", source.name, exc_info=True)
         warnings = [f"documents not followed this run: {type(e).__name__}: {printable(str(e))}"]

@@ -132,10 +132,13 @@ def insert_fetched(conn: sqlite3.Connection, fetches: dict[str, DocumentFetch], 
 
 def record_documents(conn: sqlite3.Connection, source: str, links: list[DocumentLink],
                      fetches: dict[str, DocumentFetch], run_id: int, max_bytes: int, *, page_changed: bool,
-                     detected_at: str) -> list[Change]:
+                     detected_at: str, page_snapshot_id: int | None) -> list[Change]:
     """Compare the links and what their fetches gave with the stored documents; write what changed,
     then cross-check the adoption lists when the page or a document changed. Returns the changes
-    (already inserted). A run and a rebuild both call this, inside their transaction."""
+    (already inserted). A run and a rebuild both call this, inside their transaction.
+
+    Each change names the snapshot it came from: the document's new body, the list document's body
+    for a discrepancy, else the page's body (``page_snapshot_id``: the body a 304 confirmed)."""
     changes: list[tuple[Change, int | None]] = []
     stored = db_documents.load(conn, source)
     seen = set()
@@ -143,15 +146,16 @@ def record_documents(conn: sqlite3.Connection, source: str, links: list[Document
         seen.add(link.url)
         change = _record_one(conn, source, link, stored.get(link.url), fetches.get(link.url), run_id, max_bytes)
         if change is not None:
-            changes.append(change)
+            changes.append((change[0], change[1] or page_snapshot_id))
     for url, old in stored.items():
         if url not in seen and not old.removed:
             db_documents.update(conn, old.id, {"removed": 1, "last_changed_run": run_id})
             db_documents.record_version(conn, old.id, run_id)
             changes.append((Change("document_removed", old.fiscal_year, old.link_text or url, url, old.text_status,
-                                   None), None))
+                                   None), page_snapshot_id))
     if page_changed or changes:
-        changes += [(c, None) for c in update_discrepancies(conn, run_id)]
+        bodies = dict(conn.execute("SELECT url, snapshot_id FROM documents").fetchall())
+        changes += [(c, bodies.get(c.field) or page_snapshot_id) for c in update_discrepancies(conn, run_id)]
     for change, snapshot_id in changes:
         store.insert_changes(conn, run_id, source, snapshot_id, [change], detected_at)
     return [c for c, _ in changes]
@@ -159,6 +163,8 @@ def record_documents(conn: sqlite3.Connection, source: str, links: list[Document
 
 def _record_one(conn: sqlite3.Connection, source: str, link: DocumentLink, old: db_documents.StoredDocument | None,
                 fetch: DocumentFetch | None, run_id: int, max_bytes: int) -> tuple[Change, int | None] | None:
+    if fetch is None and old is None:  # never fetched (a rebuilt run from before documents were followed)
+        return None
     meta = {"link_text": link.link_text, "size_note": link.size_note, "fiscal_year": link.fiscal_year}
     content: dict[str, object] = {}
     if fetch is None or fetch.outcome == "unchanged":

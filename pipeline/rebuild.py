@@ -248,7 +248,8 @@ class _Replayer:
             fetches[url] = documents.DocumentFetch("not_fetched" if status == "not_fetched" else "failed",
                                                    text_status=status, error=error)
         documents.record_documents(self.new, name, links, fetches, snap["run_id"], settings.max_bytes,
-                                   page_changed=page_changed, detected_at=snap["fetched_at"])
+                                   page_changed=page_changed, detected_at=snap["fetched_at"],
+                                   page_snapshot_id=snap["same_as"] or snap["id"])
 
     def document_errors(self, run_id: int, source: str) -> dict[str, list[str]]:
         """The run summary's ``document_errors`` of a source: url -> [text_status, message]."""
