@@ -2,7 +2,8 @@
 
 ``meta.schema_version`` records the schema a database has; :func:`connect` sets up a new
 file and migrates an older one in place (version 1 → 2: compact 304 rows in ``snapshots``,
-see :func:`_migrate_1_2`; 2 → 3: the search index made by sqlite-utils).
+see :func:`_migrate_1_2`; 2 → 3: the search index made by sqlite-utils; 3 → 4: linked documents,
+see :func:`_migrate_3_4`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from . import connection, versions
+from . import connection, documents, versions
 from .connection import transaction
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 CHANGE_KINDS = (
     "year_added",
@@ -24,6 +25,11 @@ CHANGE_KINDS = (
     "total_changed",
     "category_changed",
     "text_changed",
+    "document_added",
+    "document_removed",
+    "document_changed",
+    "discrepancy_found",
+    "discrepancy_resolved",
 )
 
 SCHEMA = f"""
@@ -52,6 +58,9 @@ CREATE TABLE IF NOT EXISTS snapshots (
     size INTEGER,
     path TEXT,
     encoding TEXT,
+    role TEXT NOT NULL DEFAULT 'page' CHECK (role IN ('page', 'document')),
+    content_type TEXT,
+    -- role 'page': a tracked source's page; 'document': a document it links to (url is the document's).
     -- A body row, or a 304 pointing at the body row it confirms and repeating none of it
     -- (url, etag and last_modified only where the 304 differed from the body's).
     CHECK (same_as IS NULL AND url IS NOT NULL AND sha256 IS NOT NULL AND size IS NOT NULL AND path IS NOT NULL
@@ -125,6 +134,38 @@ CREATE TABLE IF NOT EXISTS notifications (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(sent_at, id);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    link_text TEXT,
+    size_note TEXT,
+    fiscal_year INTEGER,
+    content_type TEXT,
+    sha256 TEXT,
+    snapshot_id INTEGER REFERENCES snapshots(id),
+    pages INTEGER,
+    text_status TEXT NOT NULL,
+    text TEXT,
+    error TEXT,
+    first_seen_run INTEGER NOT NULL REFERENCES runs(id),
+    last_changed_run INTEGER NOT NULL REFERENCES runs(id),
+    removed INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),
+    UNIQUE (source, url)
+);
+CREATE TABLE IF NOT EXISTS discrepancies (
+    id INTEGER PRIMARY KEY,
+    fiscal_year INTEGER NOT NULL,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    name TEXT NOT NULL,
+    prefecture TEXT NOT NULL,
+    municipality TEXT NOT NULL DEFAULT '',
+    lg_code TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('missing_from_document', 'missing_from_page')),
+    first_seen_run INTEGER NOT NULL REFERENCES runs(id),
+    resolved_run INTEGER REFERENCES runs(id)
+);
+CREATE INDEX IF NOT EXISTS discrepancies_document ON discrepancies(document_id, resolved_run);
 CREATE TABLE IF NOT EXISTS source_state (
     source TEXT PRIMARY KEY,
     last_run INTEGER REFERENCES runs(id),
@@ -165,7 +206,7 @@ def _set_up(conn: sqlite3.Connection) -> None:
     that was interrupted is done again, every step being idempotent)."""
     from . import search, views  # deferred: sqlite-utils and the code list, which only set-up needs
 
-    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + versions.SCHEMA + "COMMIT;")
+    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + versions.SCHEMA + documents.SCHEMA + "COMMIT;")
     version = stored_version(conn)
     if version is not None and version < SCHEMA_VERSION:
         _migrate(conn, version)
@@ -189,6 +230,8 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
                 _migrate_1_2(conn)
             if version < 3:
                 _migrate_2_3(conn)
+            if version < 4:
+                _migrate_3_4(conn)
             problems = conn.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
                 raise sqlite3.IntegrityError(f"schema migration broke foreign keys: {[tuple(p) for p in problems]}")
@@ -198,11 +241,31 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
         conn.execute("PRAGMA foreign_keys = ON")
 
 
+def _migrate_3_4(conn: sqlite3.Connection) -> None:
+    """Version 4 follows linked documents: ``snapshots`` gains ``role`` ('page' or 'document') and
+    ``content_type``; ``changes.kind`` admits the document and discrepancy kinds (a CHECK, so the
+    table is rebuilt); the tables ``documents``, ``discrepancies`` and ``document_versions`` are new
+    (made by the set-up's CREATE ... IF NOT EXISTS)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(snapshots)")}
+    if "role" not in have:  # a schema-1 database got them with its version-2 table
+        conn.execute("ALTER TABLE snapshots ADD COLUMN role TEXT NOT NULL DEFAULT 'page'"
+                     " CHECK (role IN ('page', 'document'))")
+        conn.execute("ALTER TABLE snapshots ADD COLUMN content_type TEXT")
+    create = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS changes ("):SCHEMA.index(
+        "CREATE INDEX IF NOT EXISTS changes_run")]
+    conn.execute(create.replace("IF NOT EXISTS changes (", "changes_v4 (", 1))
+    conn.execute("INSERT INTO changes_v4 SELECT * FROM changes ORDER BY id")
+    conn.execute("DROP TABLE changes")
+    conn.execute("ALTER TABLE changes_v4 RENAME TO changes")
+    conn.execute("CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id)")
+
+
 def _migrate_2_3(conn: sqlite3.Connection) -> None:
     """Version 3's search index is made by sqlite-utils (triggers ``adoptions_ai``, ``_ad``, ``_au``):
     the hand-made one of version 2 is dropped here and made again by :func:`db.search.create_search`."""
     for suffix in ("ai", "ad", "au"):
         conn.execute(f"DROP TRIGGER IF EXISTS adoptions_fts_{suffix}")
+        conn.execute(f"DROP TRIGGER IF EXISTS adoptions_{suffix}")  # sqlite-utils' own, made again with the index
     conn.execute("DROP TABLE IF EXISTS adoptions_fts")
 
 

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 FTS_TABLE = "adoptions_fts"
 FTS_COLUMNS = ("name", "summary", "prefecture", "municipality", "category")
+# Linked documents' text (and link text) get the same trigram index: documents_fts.
+DOCUMENT_FTS_TABLE = "documents_fts"
+DOCUMENT_FTS_COLUMNS = ("link_text", "text")
 
 
 _RESULT_COLUMNS = "a.id, a.fiscal_year, a.name, a.prefecture, a.municipality, a.category, a.summary"
@@ -64,10 +67,12 @@ def create_search(conn: sqlite3.Connection) -> bool:
     loads this module and sqlite-utils with it). Creates nothing, and returns
     False, when this SQLite has no trigram tokenizer: :data:`SEARCH_SQL_NO_FTS` is used then.
     """
-    if has_fts(conn):
-        return True
+    db = sqlite_utils.Database(conn)
     try:
-        sqlite_utils.Database(conn)["adoptions"].enable_fts(FTS_COLUMNS, tokenize="trigram", create_triggers=True)
+        for table, fts, columns in (("adoptions", FTS_TABLE, FTS_COLUMNS),
+                                    ("documents", DOCUMENT_FTS_TABLE, DOCUMENT_FTS_COLUMNS)):
+            if not db[fts].exists():
+                db[table].enable_fts(columns, tokenize="trigram", create_triggers=True)
     except sqlite3.OperationalError as e:  # "no such tokenizer: trigram" (SQLite < 3.34)
         log.warning("no full-text index (%s); searching by substring instead", e)
         return False

@@ -117,7 +117,10 @@ def run(accept_removals: bool) -> None:
     failures go to stderr, so cron mails only when there is something to read.
     A page that would remove a whole year, or more than a fifth of a year's
     bodies, fails its source until checked and run with --accept-removals.
-    Sends [notify] messages (changes, failure alerts, recoveries) afterwards.
+    After a page, the documents it links to are fetched (conditional GET each)
+    and cross-checked; a document that cannot be fetched or read is a warning
+    and a status (see `kankei status`), never the source's failure. Sends
+    [notify] messages (changes, failure alerts, recoveries) afterwards.
 
     Exit status: 0 every source ok, 1 a source failed, 2 usage or configuration
     error or a database that cannot be written (e.g. read-only), 3 another kankei
@@ -194,6 +197,9 @@ def status(as_json: bool) -> None:
     """Show the last run, each source's last successful fetch, consecutive
     failures and last error, the last change, and the next scheduled run.
 
+    Each source also lists its linked documents that could not be fetched or
+    read (no_text, encrypted, corrupt, too_large, failed), with the reason.
+
     Read-only: safe while a run is in progress; a database that does not exist
     yet shows "no runs yet". Exit status 0, or 2 on a configuration error.
     """
@@ -249,9 +255,11 @@ def rebuild(check: bool) -> None:
 def demo(directory: Path) -> None:
     """Run the pipeline offline on bundled sample pages served on 127.0.0.1.
 
-    Four cycles: the captured page (FY2018–FY2020) into an empty database, the
-    same page again (a 304), a page with a new 令和3年度 (fictional demo data), then
-    an edited 事業概要 and a removed body. Prints the changes of each run.
+    Five cycles: the captured page (FY2018–FY2020) and the PDFs it links to into
+    an empty database, the same page again (304s), a page with a new 令和3年度
+    (fictional demo data), an edited 事業概要 and a removed body, then a replaced
+    令和2年度 adoption list PDF that leaves out a body (a changed document and a
+    discrepancy). Prints the changes of each run.
     """
     from .demo import run_demo
 

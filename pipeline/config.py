@@ -41,6 +41,20 @@ class Source:
     name: str
     url: str
     parser: str
+    documents: bool | None = None  # follow linked documents; None: the default (model_projects sources only)
+
+    @property
+    def follows_documents(self) -> bool:
+        return self.parser == "model_projects" if self.documents is None else self.documents
+
+
+@dataclass
+class DocumentsConfig:
+    """[documents]: which linked documents are followed, and how many per source."""
+
+    extensions: list[str] = field(default_factory=lambda: ["pdf", "xlsx", "xls", "docx", "doc", "csv"])
+    max_per_source: int = 100
+    max_bytes: int = 30_000_000
 
 
 @dataclass
@@ -66,6 +80,7 @@ class Config:
     schedule: ScheduleConfig | None = None
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     report: ReportConfig = field(default_factory=lambda: ReportConfig())  # [report], see the end of this file
+    documents: DocumentsConfig = field(default_factory=DocumentsConfig)
 
     @property
     def lock_path(self) -> Path:
@@ -75,10 +90,11 @@ class Config:
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "storage": ("database", "snapshots"),
     "http": ("user_agent", "timeout", "retries", "backoff", "min_interval", "max_bytes", "allowed_hosts", "respect_robots"),
-    "sources": ("name", "url", "parser"),
+    "sources": ("name", "url", "parser", "documents"),
     "schedule": ("cron", "timezone", "jitter"),
     "notify": ("urls", "failure_threshold"),
     "report": ("language", "timezone"),
+    "documents": ("extensions", "max_per_source", "max_bytes"),
 }
 KNOWN_SECTIONS = set(KNOWN_KEYS)
 
@@ -172,7 +188,8 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
             raise fail(f"{key}.parser", f"must be one of {', '.join(sorted(PARSERS))}, got {parser!r}")
         if any(other.name == name for other in sources):
             raise fail(f"{key}.name", f"{name!r} is used twice")
-        sources.append(Source(name=name, url=url, parser=parser))
+        documents = _bool(s, f"{key}.documents", None, fail) if "documents" in s else None
+        sources.append(Source(name=name, url=url, parser=parser, documents=documents))
     if sum(1 for s in sources if s.parser == "model_projects") > 1:
         raise fail("[[sources]]", "may have at most one source with parser = \"model_projects\"")
 
@@ -189,8 +206,14 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
         urls=_str_list(nt, "notify.urls", [], fail),
         failure_threshold=int(_number(nt, "notify.failure_threshold", 3, fail, integer=True)),
     )
+    dc = _table(data, "documents", fail)
+    documents_config = DocumentsConfig(
+        extensions=_str_list(dc, "documents.extensions", DocumentsConfig().extensions, fail),
+        max_per_source=int(_number(dc, "documents.max_per_source", 100, fail, integer=True)),
+        max_bytes=int(_number(dc, "documents.max_bytes", 30_000_000, fail, integer=True)),
+    )
     return Config(path=path, database=database, snapshots=snapshots, http=http, sources=sources,
-                  schedule=schedule, notify=notify, report=report_config(data, fail))
+                  schedule=schedule, notify=notify, report=report_config(data, fail), documents=documents_config)
 
 
 def _did_you_mean(key: str, known) -> str:

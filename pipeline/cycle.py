@@ -22,6 +22,7 @@ from scraper.fetch import Fetcher, FetchResult
 from scraper.model import ModelProjectsPage, TextPage
 from scraper.parsers import decode_and_parse
 
+from . import documents
 from .config import Config, Source
 from .guard import RemovalsRefused, refused_removals
 
@@ -40,6 +41,7 @@ class SourceResult:
     initial: bool = False  # the first successful load of this source into the database
     accepted_removals: str | None = None  # what the user confirmed with --accept-removals
     previous_failures: int = 0  # consecutive failures before this run (for recovery notices)
+    document_errors: dict[str, list[str]] = field(default_factory=dict)  # url -> [text_status, message]
 
     @property
     def counts(self) -> Counter[str]:
@@ -50,6 +52,9 @@ class SourceResult:
         if self.status == "failed":
             return f"{self.source}: failed: {self.message}"
         if self.status == "unchanged":
+            if self.changes:  # the page answered 304, its documents changed
+                detail = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items()))
+                return f"{self.source}: unchanged ({self.message}); documents: {len(self.changes)} changes ({detail})"
             return f"{self.source}: unchanged ({self.message})"
         if not self.changes:
             return f"{self.source}: fetched, no changes"
@@ -86,6 +91,8 @@ class RunResult:
                 entry["error"] = s.message
             if s.accepted_removals:
                 entry["accepted_removals"] = s.accepted_removals
+            if s.document_errors:
+                entry["document_errors"] = s.document_errors
             out[s.source] = entry if len(entry) > 1 else s.status
         return out
 
@@ -120,7 +127,7 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None, *, accept_removals
         for source in config.sources:
             before = previous_failures(conn, source.name)
             try:
-                results.append(run_source(conn, snapshots, fetcher, source, run_id, accept_removals))
+                results.append(run_source(conn, snapshots, fetcher, source, run_id, accept_removals, config=config))
             except (sqlite3.Error, OSError) as e:  # the disk or the database: this source fails, the run goes on
                 results.append(_fail(conn, source, run_id, storage_error(config, e)))
             except Exception as e:  # a bug met on a hostile page: this source fails, the run goes on
@@ -163,8 +170,57 @@ def previous_failures(conn: sqlite3.Connection, source: str) -> int:
 
 
 def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source,
-               run_id: int, accept_removals: bool = False) -> SourceResult:
-    """Fetch, store and compare one source; its errors (KankeiError) fail it with a one-line message."""
+               run_id: int, accept_removals: bool = False, *, config: Config | None = None) -> SourceResult:
+    """Fetch, store and compare one source; its errors (KankeiError) fail it with a one-line message.
+
+    With ``config`` and a source that follows documents, its linked documents are then fetched and
+    recorded (:func:`follow_documents`), unless the page failed.
+    """
+    result = _run_page(conn, snapshots, fetcher, source, run_id, accept_removals)
+    if config is not None and source.follows_documents and result.status != "failed":
+        follow_documents(conn, snapshots, fetcher, source, run_id, result, config)
+    return result
+
+
+def follow_documents(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source,
+                     run_id: int, result: SourceResult, config: Config) -> None:
+    """The documents step of a source whose page succeeded: links from the page just stored (or, on a
+    304, the stored links), fetched, recorded in one transaction. A problem here is a warning on the
+    source's result and never its failure; nothing of it is written then."""
+    page = conn.execute("SELECT * FROM snapshots WHERE id = ?", (result.snapshot_id,)).fetchone()
+    try:
+        if result.http_status == 304:
+            links = documents.stored_links(conn, source.name)
+        else:
+            links = documents.page_links(snapshots.read(page["path"], page["sha256"]), page["encoding"], page["url"],
+                                         config.documents.extensions)
+        links, warnings = documents.limit_links(links, config.documents.max_per_source, source.name)
+        fetches = documents.fetch_documents(conn, snapshots, fetcher, source.name, links, config.http.allowed_hosts,
+                                            config.documents.max_bytes)
+        with store.transaction(conn):
+            documents.insert_fetched(conn, fetches, source.name, run_id)
+            changes = documents.record_documents(conn, source.name, links, fetches, run_id,
+                                                 config.documents.max_bytes, page_changed=bool(result.changes),
+                                                 detected_at=page["fetched_at"],
+                                                 page_snapshot_id=page["same_as"] or page["id"])
+    except Exception as e:  # never the page's failure
+        log.debug("%s: documents step failed", source.name, exc_info=True)
+        warnings = [f"documents not followed this run: {type(e).__name__}: {printable(str(e))}"]
+        fetches, changes = {}, []
+    for w in warnings:
+        log.warning("%s: %s", source.name, w)
+    result.warnings += warnings
+    result.changes += changes
+    result.document_errors = {url: [f.text_status or "failed", f.error or ""] for url, f in fetches.items()
+                              if f.outcome in ("failed", "not_fetched")}
+    for url, (status, error) in result.document_errors.items():
+        if status != "not_fetched":
+            log.warning("%s: document %s: %s", source.name, public_url(url), error)
+
+
+def _run_page(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source,
+              run_id: int, accept_removals: bool = False) -> SourceResult:
+    """The page itself: fetch, store, compare."""
     previous = store.last_good_snapshot(conn, source.name)
     url = public_url(source.url)  # what is stored and shown: never a user name or password
     try:

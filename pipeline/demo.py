@@ -6,7 +6,13 @@ in Shift_JIS (cp932) with no charset in the HTTP header, like the real site:
 1. ``v1_baseline.html``: the page as captured (FY2018–FY2020), loaded into an empty database;
 2. the same page again: the server answers the conditional GET with 304;
 3. ``v2_new_year.html``: a new 令和3年度 section (fictional demo data);
-4. ``v3_edited.html``: an edited 事業概要 and a removed body.
+4. ``v3_edited.html``: an edited 事業概要 and a removed body;
+5. the same page (304), but the ministry replaced the 令和2年度 adoption list PDF with one that
+   leaves out a body: a changed document and a discrepancy.
+
+Every page links each year's adoption list and a results report (``samples/documents/``,
+made by ``scripts/make_documents.py``), served beside it with ETags: the first run records
+them, later runs ask for each with a conditional GET.
 """
 
 from __future__ import annotations
@@ -27,26 +33,60 @@ from .format import change_line
 PAGE_PATH = "/kankeijinkou/discription/index.html"
 MARKER = ".kankei-demo"
 
-STEPS = [
-    ("v1_baseline.html", "baseline: the page as captured, loaded into an empty database"),
-    ("v1_baseline.html", "the same page again: conditional GET, the server answers 304"),
-    ("v2_new_year.html", "a new fiscal year 令和3年度 appears (fictional demo data)"),
-    ("v3_edited.html", "an edited 事業概要 and a removed body"),
+R02_LIST = "/main_content/r02_saitaku.pdf"
+# The documents the demo's pages link to: path -> sample file (documents/...).
+DOCUMENTS = {
+    "/main_content/h30_saitaku.pdf": "h30_saitaku.pdf",
+    "/main_content/r01_saitaku.pdf": "r01_saitaku.pdf",
+    R02_LIST: "r02_saitaku.pdf",
+    "/main_content/r02_seika.pdf": "r02_seika.pdf",
+}
+# Where the pages link them: after each year's heading, as the ministry does.
+LINKS = {
+    "令和2年度モデル事業採択団体": [(R02_LIST, "令和2年度採択団体一覧 [PDFファイル/4KB]"),
+                                    ("/main_content/r02_seika.pdf", "令和2年度 成果報告書 [PDFファイル/3KB]")],
+    "令和元年度モデル事業採択団体": [("/main_content/r01_saitaku.pdf", "令和元年度採択団体一覧 [PDFファイル/6KB]")],
+    "平成30年度モデル事業採択団体": [("/main_content/h30_saitaku.pdf", "平成30年度採択団体一覧 [PDFファイル/5KB]")],
+}
+
+# (page sample, what the run shows, documents replaced before it: path -> sample file)
+STEPS: list[tuple[str, str, dict[str, str]]] = [
+    ("v1_baseline.html", "baseline: the page as captured and its linked PDFs, loaded into an empty database", {}),
+    ("v1_baseline.html", "the same page again: conditional GETs, the server answers 304 for the page and each PDF", {}),
+    ("v2_new_year.html", "a new fiscal year 令和3年度 appears (fictional demo data)", {}),
+    ("v3_edited.html", "an edited 事業概要 and a removed body", {}),
+    ("v3_edited.html", "the same page, but the 令和2年度 adoption list PDF now leaves out 南知多町: "
+                       "a changed document and a discrepancy", {R02_LIST: "r02_saitaku_v2.pdf"}),
 ]
 
 
 def sample_bytes(name: str) -> bytes:
-    return resources.files("pipeline").joinpath("samples", name).read_bytes()
+    return resources.files("pipeline").joinpath("samples", *name.split("/")).read_bytes()
+
+
+def with_document_links(page: bytes, links: dict[str, list[tuple[str, str]]], encoding: str = "cp932") -> bytes:
+    """A sample page with document links added after year headings: ``{heading text: [(href, text)]}``
+    (e.g. ``{"令和2年度モデル事業採択団体": [("/main_content/r02.pdf", "令和2年度採択団体一覧 [PDFファイル/4KB]")]}``);
+    the heading ``""`` puts links at the top of the content."""
+    html = page.decode(encoding)
+    for heading, anchors in links.items():
+        paragraphs = "".join(f'<p><a href="{href}">{text}</a></p>' for href, text in anchors)
+        start = html.index(heading) if heading else html.index("<h3")
+        end = html.index("</h3>", start) + len("</h3>") if heading else start
+        html = html[:end] + paragraphs + html[end:]
+    return html.encode(encoding)
 
 
 class SamplePageServer:
-    """Serves one page at a time on 127.0.0.1 with ETag/Last-Modified and a robots.txt."""
+    """Serves one page at a time on 127.0.0.1 with ETag/Last-Modified and a robots.txt, and the
+    files it links to (:meth:`serve_file`, with an ETag each)."""
 
     def __init__(self) -> None:
         self.body = b""
         self.etag = ""
         self.last_modified = ""
         self.requests: list[str] = []
+        self.files: dict[str, tuple[bytes, str, str]] = {}  # path -> body, content type, ETag
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,6 +94,14 @@ class SamplePageServer:
                 server.requests.append(self.path)
                 if self.path == "/robots.txt":
                     self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+                elif self.path in server.files:
+                    body, content_type, etag = server.files[self.path]
+                    if self.headers.get("If-None-Match") == etag:
+                        self.send_response(304)
+                        self.send_header("ETag", etag)
+                        self.end_headers()
+                    else:
+                        self._send(200, body, content_type, etag)
                 elif self.path == PAGE_PATH:
                     if self.headers.get("If-None-Match") == server.etag:
                         self.send_response(304)
@@ -65,10 +113,12 @@ class SamplePageServer:
                 else:
                     self._send(404, b"not found", "text/plain")
 
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
+            def _send(self, status: int, body: bytes, content_type: str, etag: str | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                if etag:
+                    self.send_header("ETag", etag)
                 if status == 200 and self.path == PAGE_PATH:
                     self.send_header("ETag", server.etag)
                     self.send_header("Last-Modified", server.last_modified)
@@ -89,6 +139,9 @@ class SamplePageServer:
         self.body = body
         self.etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         self.last_modified = formatdate(1_600_000_000 + version * 86_400, usegmt=True)
+
+    def serve_file(self, path: str, body: bytes, content_type: str) -> None:
+        self.files[path] = (body, content_type, '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
 
     def __enter__(self) -> SamplePageServer:
         self.thread.start()
@@ -140,8 +193,12 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> list[RunRe
     with SamplePageServer() as server:
         config = demo_config(directory, server.url)
         write_demo_config(directory, server.url)
-        for step, (sample, title) in enumerate(STEPS, start=1):
-            server.serve(sample_bytes(sample), step)
+        for path, name in DOCUMENTS.items():
+            server.serve_file(path, sample_bytes(f"documents/{name}"), "application/pdf")
+        for step, (sample, title, replaced) in enumerate(STEPS, start=1):
+            for path, name in replaced.items():
+                server.serve_file(path, sample_bytes(f"documents/{name}"), "application/pdf")
+            server.serve(with_document_links(sample_bytes(sample), LINKS), step)
             echo(f"\n== Run {step}: {title}")
             result = run_cycle(config)
             results.append(result)

@@ -15,7 +15,14 @@ SYMBOLS = {
     "total_changed": "~",
     "category_changed": "~",
     "text_changed": "~",
+    "document_added": "+",
+    "document_removed": "-",
+    "document_changed": "~",
+    "discrepancy_found": "!",
+    "discrepancy_resolved": "✓",
 }
+DISCREPANCIES = {"missing_from_document": "on the page but not in the document",
+                 "missing_from_page": "in the document but not on the page"}
 
 
 def shorten(text: str | None, width: int = 60) -> str:
@@ -44,6 +51,19 @@ def change_line(c: Change) -> str:
         added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
         return f"{symbol} {c.name}: page text changed (+{added} -{removed} lines)"
+    if c.kind in ("document_added", "document_removed"):
+        return f"{symbol} {where}document {c.kind.split('_')[1]}: {c.name} ({c.field})"
+    if c.kind == "document_changed":
+        lines = (c.new_value or "").splitlines()
+        if not (c.new_value or "").startswith("---"):
+            return f"{symbol} {where}document changed: {c.name} ({c.field}): {shorten(c.new_value)}"
+        added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
+        removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
+        return f"{symbol} {where}document changed: {c.name} ({c.field}): text +{added} -{removed} lines"
+    if c.kind == "discrepancy_found":
+        return f"{symbol} {where}{c.name}: {DISCREPANCIES.get(c.new_value or '', c.new_value)} ({c.field})"
+    if c.kind == "discrepancy_resolved":
+        return f"{symbol} {where}{c.name}: discrepancy resolved (was {DISCREPANCIES.get(c.old_value or '', c.old_value)})"
     if c.old_value and c.new_value and max(len(c.old_value), len(c.new_value)) > 60:
         return f"{symbol} {where}{c.name}: {c.field}: {inline_diff(c.old_value, c.new_value)}"
     return f"{symbol} {where}{c.name}: {c.field}: {shorten(c.old_value)} → {shorten(c.new_value)}"

@@ -7,7 +7,11 @@ The rebuild replays the archive into a new file, ``<database>.rebuild-<pid>.tmp`
    file is read and verified against its hash, decoded with the encoding recorded when it
    was fetched, parsed with its source's current parser and applied through the function
    a run uses (:func:`pipeline.cycle.apply_parsed`). A 304 row carries the state forward;
-   a body that fails to parse records the failure as a run does;
+   a body that fails to parse records the failure as a run does. After a page that was
+   stored (or confirmed by a 304), its linked documents are recorded through the function a
+   run uses (:func:`pipeline.documents.record_documents`): the run's document rows are the
+   bodies it fetched, the run's summary (``document_errors``) the fetches that failed, and
+   every other link was unchanged;
 3. failures that left no snapshot (fetch errors) are replayed from each run's summary;
 4. any other table (one this code does not derive) is copied over unchanged.
 
@@ -41,6 +45,7 @@ from scraper.errors import KankeiError
 from scraper.parsers import decode_and_parse
 
 from .config import Config, Source
+from . import documents
 from .cycle import apply_parsed
 from .guard import RemovalsRefused
 from .lock import run_lock
@@ -51,6 +56,7 @@ log = logging.getLogger(__name__)
 REPLAYED = frozenset({
     "runs", "meta", "snapshots", "fiscal_years", "adoptions", "partners", "categories", "changes", "pages",
     "source_state", "adoption_versions", "fiscal_year_versions", "category_versions",
+    "documents", "document_versions", "discrepancies",
 })
 # Columns that cannot be re-derived exactly, left out of the comparison: the time of a
 # fetch failure that stored no snapshot is not recorded anywhere but in source_state.
@@ -166,7 +172,9 @@ def _replay(old: sqlite3.Connection, new: sqlite3.Connection, config: Config, sn
         for run in runs:
             snaps = by_run.get(run["id"], [])
             for snap in snaps:
-                replayer.replay(snap, result)
+                if snap["role"] != "document":  # replayed with their page
+                    docs = [s for s in snaps if s["role"] == "document" and s["source"] == snap["source"]]
+                    replayer.replay(snap, result, docs)
             result.snapshots += len(snaps)
             result.fetch_failures += _replay_fetch_failures(new, run, {s["source"] for s in snaps})
             if echo and snaps:
@@ -181,10 +189,12 @@ class _Replayer:
                  snapshots: SnapshotStore) -> None:
         self.old, self.new, self.config, self.snapshots = old, new, config, snapshots
         self.configured = {s.name: s.parser for s in config.sources}
+        self.follows = {s.name for s in config.sources if s.follows_documents}
         self.columns = [c for c in _columns(old, "snapshots") if c in _columns(new, "snapshots")]
 
-    def replay(self, snap: sqlite3.Row, result: RebuildResult) -> None:
-        """What :func:`pipeline.cycle.run_source` did for this row, with its run and time."""
+    def replay(self, snap: sqlite3.Row, result: RebuildResult, docs: list[sqlite3.Row] = ()) -> None:
+        """What :func:`pipeline.cycle.run_source` did for this row (a page's), with its run and time;
+        ``docs``: the document rows its run fetched for the same source."""
         run_id, at = snap["run_id"], snap["fetched_at"]
         if snap["http_status"] == 304:
             if snap["sha256"] is not None:  # a 304 of schema 1 keeps a copy of its body: verified
@@ -192,10 +202,12 @@ class _Replayer:
             self.insert(snap, snap["encoding"])
             store.record_success(self.new, snap["source"], run_id, snap["same_as"] or snap["id"], at)
             result.unchanged += 1
+            self.documents(snap, None, docs, page_changed=False)
             return
         source = self.source(snap)
         declared = f"text/html; charset={snap['encoding']}" if snap["encoding"] else None
-        encoding, page, error = decode_and_parse(self.body(snap), declared, source.parser)
+        body = self.body(snap)
+        encoding, page, error = decode_and_parse(body, declared, source.parser)
         self.insert(snap, encoding)
         if error is not None or page is None:
             message = f"{source.url}: {error}" if error else "no content"
@@ -212,6 +224,41 @@ class _Replayer:
         store.insert_changes(self.new, run_id, source.name, snap["id"], changes, at)
         store.record_success(self.new, source.name, run_id, snap["id"], at)
         result.parsed += 1
+        self.documents(snap, (body, encoding), docs, page_changed=bool(changes))
+
+    def documents(self, snap: sqlite3.Row, page: tuple[bytes, str | None] | None, docs: list[sqlite3.Row],
+                  *, page_changed: bool) -> None:
+        """The documents step that followed this page in its run (see the module docstring)."""
+        name = snap["source"]
+        for doc in docs:
+            self.insert(doc, None)
+        errors = self.document_errors(snap["run_id"], name)
+        if name not in self.follows and not docs and not errors:
+            return
+        settings = self.config.documents
+        if page is None:
+            links = documents.stored_links(self.new, name)
+        else:
+            links = documents.page_links(page[0], page[1], snap["url"], settings.extensions)
+        links, _ = documents.limit_links(links, settings.max_per_source, name)
+        fetches = {doc["url"]: documents.DocumentFetch("fetched", snapshot_id=doc["id"], body=self.body(doc),
+                                                       sha256=doc["sha256"], content_type=doc["content_type"])
+                   for doc in docs}
+        for url, (status, error) in errors.items():
+            fetches[url] = documents.DocumentFetch("not_fetched" if status == "not_fetched" else "failed",
+                                                   text_status=status, error=error)
+        documents.record_documents(self.new, name, links, fetches, snap["run_id"], settings.max_bytes,
+                                   page_changed=page_changed, detected_at=snap["fetched_at"],
+                                   page_snapshot_id=snap["same_as"] or snap["id"])
+
+    def document_errors(self, run_id: int, source: str) -> dict[str, list[str]]:
+        """The run summary's ``document_errors`` of a source: url -> [text_status, message]."""
+        row = self.old.execute("SELECT summary FROM runs WHERE id = ?", (run_id,)).fetchone()
+        try:
+            entry = json.loads(row["summary"] or "{}").get(source)
+        except (ValueError, AttributeError):
+            return {}
+        return dict(entry.get("document_errors") or {}) if isinstance(entry, dict) else {}
 
     def accepted(self, run_id: int, source: str) -> bool:
         """Whether the run stored this source's page with ``--accept-removals``."""
@@ -265,7 +312,7 @@ def _former_parser(old: sqlite3.Connection, source: str) -> str | None:
     """The parser a source that is no longer configured had, judged by what it stored."""
     if old.execute("SELECT 1 FROM pages WHERE source = ?", (source,)).fetchone():
         return "text"
-    if old.execute("SELECT 1 FROM changes WHERE source = ? AND kind != 'text_changed' LIMIT 1", (source,)).fetchone():
+    if old.execute("SELECT 1 FROM changes WHERE source = ? AND kind IN ('year_added', 'adoption_added') LIMIT 1", (source,)).fetchone():
         return "model_projects"
     return None
 

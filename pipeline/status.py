@@ -74,14 +74,27 @@ def collect(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
                     "last_change": _row(conn, "SELECT run_id, detected_at, kind, fiscal_year, name, field "
                                               "FROM changes WHERE source = ? ORDER BY id DESC LIMIT 1",
                                         (source.name,)),
+                    "document_problems": _document_problems(conn, source.name),
                 })
         finally:
             conn.close()
     else:
         out["sources"] = [{"name": s.name, "url": public_url(s.url), "last_success_at": None, "last_success_run": None,
                            "consecutive_failures": 0, "last_error": None, "last_error_at": None,
-                           "last_change": None} for s in config.sources]
+                           "last_change": None, "document_problems": []} for s in config.sources]
     return out
+
+
+def _document_problems(conn: sqlite3.Connection, source: str) -> list[dict[str, Any]]:
+    """The source's current documents that could not be fetched or read (none on a database without documents)."""
+    try:
+        rows = conn.execute(
+            "SELECT url, link_text, text_status, error FROM documents WHERE source = ? AND removed = 0"
+            " AND text_status != 'not_fetched' AND (error IS NOT NULL"
+            " OR text_status IN ('no_text', 'encrypted', 'corrupt', 'too_large', 'failed')) ORDER BY id", (source,))
+        return [dict(r) for r in rows]
+    except sqlite3.OperationalError:  # a database from before documents
+        return []
 
 
 def _change_text(change: dict[str, Any] | None) -> str:
@@ -117,6 +130,9 @@ def render_text(data: dict[str, Any], threshold: int) -> str:
         if s["last_error"]:
             lines.append(f"  last error: {s['last_error_at']}: {s['last_error']}")
         lines.append(f"  last change: {_change_text(s['last_change'])}")
+        for d in s.get("document_problems", []):
+            error = f": {d['error']}" if d["error"] else ""
+            lines.append(f"  document problem: {d['link_text'] or d['url']} ({d['text_status']}) {d['url']}{error}")
     if data["pending_notifications"]:
         lines.append(f"notifications waiting to be retried: {data['pending_notifications']}")
     sched = data["schedule"]

@@ -17,7 +17,9 @@ scraper needs:
   the host urllib3 will connect to (backslashes, userinfo and URLs read two ways
   are refused);
 * pages must be HTML (``text/html`` or ``application/xhtml+xml``; a response
-  without Content-Type is left to decoding);
+  without Content-Type is left to decoding); a fetch may name other accepted types
+  (``accept``: :data:`FEED_TYPES` for feeds, None for documents, which take any type) and
+  its own size cap (``max_bytes``: documents have their own);
 * a body size cap, never returning a partial body (a short body, or a gzip or
   deflate stream that ends early, is a truncated body).
 
@@ -62,6 +64,8 @@ MAX_CRAWL_DELAY = 60.0  # seconds: a robots.txt asking for more fails the host's
 CHUNK_SIZE = 64 * 1024
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml;q=0.9"
 PAGE_TYPES = ("text/html", "application/xhtml+xml")  # what a tracked page may be
+FEED_TYPES = ("application/rss+xml", "application/rdf+xml", "application/atom+xml", "application/xml", "text/xml",
+              "text/plain", "text/html")  # what a feed may be served as (servers label feeds loosely)
 
 
 @dataclass
@@ -105,6 +109,7 @@ class _Counter:
 
     def __init__(self) -> None:
         self.n = 0
+        self.limit = 0  # the size cap of this fetch's bodies
 
 
 class Fetcher:
@@ -158,8 +163,13 @@ class Fetcher:
 
     # ------------------------------------------------------------------ public
 
-    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
-        """GET ``url`` politely; raise :class:`FetchError` (or a subclass) on failure."""
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+              accept: tuple[str, ...] | None = PAGE_TYPES, max_bytes: int | None = None) -> FetchResult:
+        """GET ``url`` politely; raise :class:`FetchError` (or a subclass) on failure.
+
+        ``accept``: the media types a 2xx answer may have (default: web pages; None: any);
+        ``max_bytes``: this fetch's size cap (default: the Fetcher's).
+        """
         url = _validate_url(url)
         allowed = self.allowed_hosts or {_host(url)}
         if _host(url) not in allowed:
@@ -169,13 +179,18 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        if accept is not None and accept != PAGE_TYPES:
+            headers["Accept"] = ",".join(accept) + ",*/*;q=0.1"
+        elif accept is None:
+            headers["Accept"] = "*/*"
         counter = _Counter()
+        counter.limit = self.max_bytes if max_bytes is None else int(max_bytes)
         current = url
         for hop in range(MAX_REDIRECTS + 1):
             self._check_robots(url, current)
             resp = self._get_with_retries(url, current, headers, counter)
             if resp.status not in REDIRECT_STATUSES:
-                _check_page_type(url, current, resp)
+                _check_page_type(url, current, resp, accept)
                 return self._result(url, resp, counter)
             if hop == MAX_REDIRECTS:
                 break
@@ -238,7 +253,7 @@ class Fetcher:
         """One HTTP request for a page; classify the status."""
         counter.n += 1
         self.stats["requests"] += 1
-        resp = self._send(url, current, headers, limit=self.max_bytes)
+        resp = self._send(url, current, headers, limit=counter.limit)
         status = resp.status
         if status in RETRY_STATUSES:
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
@@ -742,18 +757,20 @@ def _redirect_target(url: str, resp: _Response, allowed: set[str]) -> str:
     return target
 
 
-def _check_page_type(url: str, current: str, resp: _Response) -> None:
-    """A 2xx page must be HTML; no Content-Type at all is left to decoding to judge."""
-    if resp.status == 304 or not 200 <= resp.status < 300:
+def _check_page_type(url: str, current: str, resp: _Response, accept: tuple[str, ...] | None = PAGE_TYPES) -> None:
+    """A 2xx page must be one of ``accept`` (HTML by default; None: anything); no Content-Type at all is
+    left to decoding to judge."""
+    if accept is None or resp.status == 304 or not 200 <= resp.status < 300:
         return
     ctype = resp.headers.get("Content-Type")
     if ctype is None:
         return
     mime = ctype.split(";", 1)[0].strip().lower()
-    if mime not in PAGE_TYPES:
+    if mime not in accept:
         shown = " ".join(ctype.split())[:100] or "(empty)"
-        raise FetchError(url, f"Content-Type {shown} is not a web page (text/html or application/xhtml+xml)"
-                         + _at(url, current), resp.status)
+        what = ("a web page (text/html or application/xhtml+xml)" if accept == PAGE_TYPES
+                else f"one of {', '.join(accept)}")
+        raise FetchError(url, f"Content-Type {shown} is not {what}" + _at(url, current), resp.status)
 
 
 def _status_text(resp: _Response) -> str:

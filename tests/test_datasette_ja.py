@@ -20,7 +20,7 @@ from scraper.lgcode import CODES
 
 SOURCE_URL = "https://www.soumu.go.jp/kankeijinkou/discription/index.html"
 HIDDEN = {"meta", "notifications", "source_state", "snapshots", "runs", "adoption_versions",
-          "fiscal_year_versions", "category_versions"}
+          "fiscal_year_versions", "category_versions", "document_versions"}
 ADOPTIONS_JA = ["年度", "年度表記", "団体名", "都道府県", "市区町村", "団体コード", "類型", "事業概要", "連携団体"]
 CHANGES_JA = ["番号", "検出日時", "種類", "年度", "団体名", "項目", "変更前", "変更後", "取得元", "実行番号"]
 PREFECTURE_CODE = {p: code[:2] for (p, m), code in CODES.items() if not m}
@@ -86,11 +86,11 @@ def test_internal_tables_are_hidden_but_reachable_by_sql(ds) -> None:
     tables = {t["name"]: t["hidden"] for t in get(ds, "/kankei.json")["tables"]}
     hidden = {name for name, is_hidden in tables.items() if is_hidden}
     assert HIDDEN <= hidden and not hidden & {"adoptions", "changes", "fiscal_years", "partners", "categories"}
-    assert all(name in HIDDEN or name.startswith("adoptions_fts") for name in hidden)
+    assert all(name in HIDDEN or name.startswith(("adoptions_fts", "documents_fts")) for name in hidden)
     page = get(ds, "/kankei")
     for name in HIDDEN:
         assert f'href="/kankei/{name}"' not in page
-    assert rows(ds, "/kankei.json?sql=select+count(*)+AS+n+from+runs") == [{"n": 4}]
+    assert rows(ds, "/kankei.json?sql=select+count(*)+AS+n+from+runs") == [{"n": 5}]  # the demo's five runs
     assert len(rows(ds, "/kankei/snapshots.json")) > 0
 
 
@@ -118,8 +118,9 @@ def test_real_changes_newest_first_without_each_sources_initial_load(ds, demo_db
     first_load = dict(sql(demo_db, "SELECT source, min(run_id) FROM snapshots WHERE http_status = 200 GROUP BY source"))
     expected = {i for i, run, source in sql(demo_db, "SELECT id, run_id, source FROM changes")
                 if run > first_load[source]}
-    assert set(numbers) == expected and len(expected) == 7
-    assert found[0]["団体名"] == "石狩市" and found[0]["項目"] == "summary"
+    assert set(numbers) == expected and len(expected) == 9
+    assert found[0]["団体名"] == "南知多町" and found[0]["種類"] == "discrepancy_found"  # run 5, the newest
+    assert any(r["団体名"] == "石狩市" and r["項目"] == "summary" for r in found)
 
 
 def test_changes_come_newest_first_in_every_change_list(ds) -> None:

@@ -1,4 +1,4 @@
-"""`kankei demo`: bundled samples served on loopback, four cycles, the expected changes."""
+"""`kankei demo`: bundled samples served on loopback, five cycles, the expected changes."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 
 
-def test_demo_records_new_year_edit_and_removal(tmp_path: Path) -> None:
+def test_demo_records_new_year_edit_removal_document_change_and_discrepancy(tmp_path: Path) -> None:
     directory = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "--dir", str(directory)])
     assert result.exit_code == 0, result.output
     assert "unchanged (304 Not Modified)" in result.output
     conn = sqlite3.connect(directory / "kankei.db")
+    R02 = conn.execute("SELECT url FROM documents WHERE url LIKE '%/r02_saitaku.pdf'").fetchone()[0]
     by_run = conn.execute("SELECT run_id, kind, name, field FROM changes WHERE run_id > 1 ORDER BY id").fetchall()
     assert by_run == [
         (3, "year_added", "令和3年度", "stated_total"),
@@ -25,9 +26,18 @@ def test_demo_records_new_year_edit_and_removal(tmp_path: Path) -> None:
         (4, "total_changed", "令和3年度", "stated_total"),
         (4, "adoption_removed", "小布施町", None),
         (4, "adoption_changed", "石狩市", "summary"),
+        (5, "document_changed", "令和2年度採択団体一覧", R02),
+        (5, "discrepancy_found", "南知多町", R02),
     ]
-    assert conn.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0] == 4
-    assert conn.execute("SELECT encoding FROM snapshots WHERE http_status = 200").fetchall() == [("cp932",)] * 3
+    assert conn.execute("SELECT COUNT(*) FROM snapshots WHERE role = 'page'").fetchone()[0] == 5
+    assert conn.execute("SELECT encoding FROM snapshots WHERE role = 'page' AND http_status = 200").fetchall() == \
+        [("cp932",)] * 3
+    # the PDFs: four bodies in run 1; later 304s store no row; the replaced list's new body in run 5
+    assert conn.execute("SELECT run_id, COUNT(*) FROM snapshots WHERE role = 'document' GROUP BY run_id"
+                        ).fetchall() == [(1, 4), (5, 1)]
+    assert conn.execute("SELECT kind, name, fiscal_year, resolved_run FROM discrepancies").fetchall() == [
+        ("missing_from_document", "南知多町", 2020, None)]
+    assert "南知多町: on the page but not in the document" in result.output
 
 
 def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:

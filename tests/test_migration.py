@@ -31,11 +31,19 @@ V1_COLUMNS = "id, run_id, source, url, fetched_at, http_status, etag, last_modif
 
 
 def downgrade(db: Path, *, point_state_at_304: bool = False) -> None:
-    """Rewrite a current database as schema 1 wrote it: each 304 row a copy of its body row."""
+    """Rewrite a current database as schema 1 wrote it: each 304 row a copy of its body row, and no
+    linked documents (schema 4 added them)."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("PRAGMA legacy_alter_table = ON")
     conn.execute("BEGIN")
+    conn.execute("DELETE FROM changes WHERE kind LIKE 'document%' OR kind LIKE 'discrepancy%'")
+    for table in ("discrepancies", "document_versions", "documents"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM snapshots WHERE role = 'document'")
+    # numbered as a run without documents numbered them
+    conn.execute("UPDATE changes SET id = -(SELECT COUNT(*) FROM changes c WHERE c.id <= changes.id)")
+    conn.execute("UPDATE changes SET id = -id")
     conn.execute("ALTER TABLE snapshots RENAME TO snapshots_v2")
     conn.execute(V1_SNAPSHOTS)
     conn.execute(f"""INSERT INTO snapshots({V1_COLUMNS})
@@ -65,26 +73,28 @@ def test_connect_migrates_a_schema_1_database(pristine_demo: Path, tmp_path: Pat
     directory = tmp_path / "demo"
     shutil.copytree(pristine_demo, directory)
     db = directory / "kankei.db"
-    expected = rows(db, "SELECT * FROM snapshots ORDER BY id")
+    expected = rows(db, "SELECT * FROM snapshots WHERE role = 'page' ORDER BY id")
     columns = rows(db, "SELECT name FROM pragma_table_info('snapshots')")
+    body = rows(db, "SELECT max(id) FROM snapshots WHERE role = 'page' AND http_status = 200")[0][0]
     # A 304 after the last body too, so that the state points at a 304 row, as schema 1 did.
     conn = schema.connect(db)
     conn.execute("INSERT INTO runs(id, started_at, finished_at, status, summary) "
-                 "VALUES (5, '2026-01-05T00:00:00Z', '2026-01-05T00:00:01Z', 'ok', '{}')")
+                 "VALUES (6, '2026-01-05T00:00:00Z', '2026-01-05T00:00:01Z', 'ok', '{}')")
     conn.execute("INSERT INTO snapshots(id, run_id, source, fetched_at, http_status, same_as, etag) "
-                 "VALUES (5, 5, 'model-projects', '2026-01-05T00:00:00Z', 304, 4, '\"new\"')")
+                 "VALUES (11, 6, 'model-projects', '2026-01-05T00:00:00Z', 304, ?, '\"new\"')", (body,))
     conn.close()
-    expected.append((5, 5, "model-projects", None, "2026-01-05T00:00:00Z", 304, 4, '"new"') + (None,) * 5)
+    expected.append((11, 6, "model-projects", None, "2026-01-05T00:00:00Z", 304, body, '"new"') + (None,) * 5
+                    + ("page", None))
     downgrade(db, point_state_at_304=True)
     assert rows(db, "SELECT http_status, sha256 IS NOT NULL, last_snapshot_id FROM snapshots, source_state "
-                    "WHERE snapshots.id = 5") == [(304, 1, 5)]
+                    "WHERE snapshots.id = 11") == [(304, 1, 11)]
 
     schema.connect(db).close()
 
     assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(schema.SCHEMA_VERSION),)]
     assert rows(db, "SELECT name FROM pragma_table_info('snapshots')") == columns
     assert rows(db, "SELECT * FROM snapshots ORDER BY id") == expected  # the ETag only the 304 sent is kept
-    assert rows(db, "SELECT last_snapshot_id FROM source_state") == [(4,)]  # the body, not the 304
+    assert rows(db, "SELECT last_snapshot_id FROM source_state") == [(body,)]  # the body, not the 304
     assert rows(db, "PRAGMA integrity_check") == [("ok",)] and rows(db, "PRAGMA foreign_key_check") == []
     assert len(rows(db, "SELECT * FROM changes_detail WHERE snapshot_sha256 IS NOT NULL")) == \
         len(rows(db, "SELECT * FROM changes"))
@@ -96,7 +106,7 @@ def test_rebuild_of_a_schema_1_database(pristine_demo: Path, tmp_path: Path) -> 
     directory = tmp_path / "demo"
     shutil.copytree(pristine_demo, directory)
     db = directory / "kankei.db"
-    expected = rows(db, "SELECT * FROM snapshots ORDER BY id")
+    expected = rows(db, "SELECT * FROM snapshots WHERE role = 'page' ORDER BY id")
     downgrade(db)
     config = directory / "config.toml"
     config.write_text('[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n\n[http]\n'
@@ -137,7 +147,7 @@ def test_schema_2_search_index_is_replaced_by_sqlite_utils_one(tmp_path: Path) -
 
     conn = schema.connect(db)
     triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
-    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au"]
+    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au", "documents_ad", "documents_ai", "documents_au"]
     conn.execute("INSERT INTO adoptions(fiscal_year, name, prefecture, municipality, summary, first_seen_run, "
                  "last_changed_run) VALUES (2020, '邑南町', '島根県', '邑南町', '関係人口の拡大', 1, 1)")
     conn.execute("INSERT INTO adoptions_fts(adoptions_fts, rank) VALUES ('integrity-check', 1)")

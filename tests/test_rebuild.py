@@ -54,7 +54,7 @@ def tables(db: Path) -> dict[str, list[tuple]]:
     try:
         names = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
-            " AND name NOT LIKE 'adoptions_fts%' ORDER BY name")]
+            " AND name NOT LIKE 'adoptions_fts%' AND name NOT LIKE 'documents_fts%' ORDER BY name")]
         return {n: sorted(conn.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
     finally:
         conn.close()
@@ -67,19 +67,21 @@ def leftovers(directory: Path) -> list[str]:
 def test_rebuild_of_the_demo_reproduces_every_table(demo: Path) -> None:
     db = demo.parent / "kankei.db"
     expected = tables(db)
-    assert len(expected["adoption_versions"]) == 104 and len(expected["changes"]) == 116
+    assert len(expected["adoption_versions"]) == 104 and len(expected["changes"]) == 122
+    assert len(expected["documents"]) == 4 and len(expected["discrepancies"]) == 1
     # Damage every derived table, so only a real replay can restore them.
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA foreign_keys = ON")
     for table in ("changes", "adoption_versions", "fiscal_year_versions", "category_versions", "partners",
-                  "adoptions", "categories", "fiscal_years", "source_state"):
+                  "discrepancies", "document_versions", "documents", "adoptions", "categories", "fiscal_years",
+                  "source_state"):
         conn.execute(f"DELETE FROM {table}")
     conn.commit()
     conn.close()
 
     result = invoke(demo)
     assert result.exit_code == 0, result.output
-    assert "Replayed 4 snapshots of 4 runs: 3 parsed, 1 unchanged (304), 0 failed to parse; 116 changes derived." \
+    assert "Replayed 10 snapshots of 5 runs: 3 parsed, 2 unchanged (304), 0 failed to parse; 122 changes derived." \
         in result.output
     assert "adoptions: 0 rows only in the previous database, 101 only in the rebuilt one" in result.output
     assert tables(db) == expected
@@ -115,7 +117,7 @@ def test_check_reports_differences_and_changes_nothing(demo: Path) -> None:
 def test_a_missing_or_altered_snapshot_fails_naming_it(demo: Path, damage: str) -> None:
     db = demo.parent / "kankei.db"
     conn = sqlite3.connect(db)
-    path = conn.execute("SELECT path FROM snapshots WHERE id = 4").fetchone()[0]
+    snapshot, path = conn.execute("SELECT id, path FROM snapshots WHERE run_id = 4 AND role = 'page'").fetchone()
     conn.close()
     file = demo.parent / "snapshots" / path
     if damage == "deleted":
@@ -133,7 +135,7 @@ def test_a_missing_or_altered_snapshot_fails_naming_it(demo: Path, damage: str) 
     message = result.output.strip()
     assert len(message.splitlines()) == 1
     assert message.startswith("kankei: rebuild failed, ") and "was not changed" in message
-    assert "snapshot 4 (source model-projects, run 4" in message and path in message
+    assert f"snapshot {snapshot} (source model-projects, run 4" in message and path in message
     assert {"deleted": "is missing", "replaced": "does not match its hash"}.get(damage, "snapshot file") in message
     assert db.read_bytes() == before and tables(db) == rows
     assert leftovers(demo.parent) == []

@@ -30,7 +30,7 @@ EVIL = "<script>alert(\"x\")</script> & 'q'"
 
 @pytest.fixture(scope="module")
 def demo(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's database after its four runs (read-only use), with a config pointing at it."""
+    """The demo's database after its five runs (read-only use), with a config pointing at it."""
     return copy_demo(pristine_demo, tmp_path_factory.mktemp("report") / "demo")
 
 
@@ -45,12 +45,14 @@ def report(config: Path, *args: str) -> tuple[int, str, str]:
 def test_default_range_is_the_latest_run_with_changes(demo: Path) -> None:
     conn = schema.connect(demo.parent / "kankei.db")
     data = select_changes(conn)
-    assert [r.run_id for r in data.runs] == [4]
-    assert data.range == {"mode": "latest", "run_id": 4, "since": None, "latest": 1, "runs_checked": 1}
-    assert sorted(c.kind for c in data.runs[0].changes) == ["adoption_changed", "adoption_removed", "total_changed"]
+    assert [r.run_id for r in data.runs] == [5]
+    assert data.range == {"mode": "latest", "run_id": 5, "since": None, "latest": 1, "runs_checked": 1}
+    assert sorted(c.kind for c in data.runs[0].changes) == ["discrepancy_found", "document_changed"]
+    run4 = select_changes(conn, run=4)
+    assert sorted(c.kind for c in run4.runs[0].changes) == ["adoption_changed", "adoption_removed", "total_changed"]
     everything = select_changes(conn, since="2000-01-01")
-    assert [r.run_id for r in everything.runs] == [1, 3, 4]  # run 2 (a 304) found nothing
-    assert everything.range["runs_checked"] == 4
+    assert [r.run_id for r in everything.runs] == [1, 3, 4, 5]  # run 2 (a 304) found nothing
+    assert everything.range["runs_checked"] == 5
     assert everything.runs[0].initial_load_sources == ["model-projects"]
     assert not everything.runs[1].initial_load_sources
 
@@ -69,7 +71,7 @@ def test_parse_since_forms() -> None:
 
 def test_bad_ranges_exit_2_with_a_clear_message(demo: Path, tmp_path: Path) -> None:
     code, _, err = report(demo, "--run", "99")
-    assert code == 2 and "no run 99" in err and "runs 1–4" in err
+    assert code == 2 and "no run 99" in err and "runs 1–5" in err
     code, _, err = report(demo, "--run", "3", "--since", "2026-01-01")
     assert code == 2 and "either --run or --since" in err
     code, _, err = report(demo, "--since", "last tuesday")
@@ -96,14 +98,19 @@ def test_html_shows_new_year_highlighted_edit_and_removed_body(demo: Path, tmp_p
     assert "FY2021 令和3年度 — new fiscal year (全3団体)" in run3
     assert all(body in run3 for body in ("遠野市", "小布施町", "長島町"))
     # Run 4: the edit highlighted character by character, the removed body, the new total.
-    run4 = page[page.index('id="run-4"'):]
+    run4 = page[page.index('id="run-4"'):page.index('id="run-5"')]
     assert "収穫体験<ins>・加工体験</ins>などの体験型" in run4
     removed = run4[run4.index("Removed (1)"):]
     assert "小布施町" in removed[: removed.index("</ul>")]
     assert "全<del>3</del>団体 → 全<ins>2</ins>団体" in run4
     # The initial load is summarised, not listed body by body.
-    assert "3 fiscal years" in page and "99 adopted bodies" in page
-    assert "邑南町" not in page
+    run1 = page[page.index('id="run-1"'):page.index('id="run-3"')]
+    assert "3 fiscal years" in run1 and "99 adopted bodies" in run1 and "4 linked documents" in run1
+    assert "邑南町" not in run1
+    # Run 5: the replaced adoption list with its text diff, and the discrepancy it makes.
+    run5 = page[page.index('id="run-5"'):]
+    assert "<h3>Documents</h3>" in run5 and "<del>-14 南知多町(愛知県)</del>" in run5
+    assert "令和2年度: 南知多町 is on the page but not in 令和2年度採択団体一覧" in run5
     # Self-contained: inline CSS, nothing fetched.
     assert "<style>" in page and not re.search(r"<(link|script|img|iframe)\b", page) and "src=" not in page
     # Links: the ministry page, and the stored snapshot relative to the report file.
@@ -116,7 +123,7 @@ def test_html_shows_new_year_highlighted_edit_and_removed_body(demo: Path, tmp_p
 
 
 def test_html_on_stdout_links_snapshots_by_file_url(demo: Path) -> None:
-    code, page, _ = report(demo, "--format", "html")
+    code, page, _ = report(demo, "--format", "html", "--run", "4")
     assert code == 0 and page.startswith("<!DOCTYPE html>")
     links = re.findall(r'href="(file://[^"]+\.gz)"', page)
     assert len(links) == 1
@@ -127,9 +134,9 @@ def test_html_on_stdout_links_snapshots_by_file_url(demo: Path) -> None:
 
 
 def test_markdown_groups_by_year_then_kind(demo: Path) -> None:
-    code, text, _ = report(demo)
+    code, text, _ = report(demo, "--run", "4")
     assert code == 0
-    assert text.startswith("# kankei report: the latest run with changes (run 4)")
+    assert text.startswith("# kankei report: run 4")
     fy2021, fy2020 = text.index("### FY2021 令和3年度"), text.index("### FY2020 令和2年度")
     assert fy2021 < fy2020  # newest year first
     assert "Stated total: 全3団体 → 全2団体" in text[fy2021:fy2020]
@@ -144,6 +151,16 @@ def test_markdown_groups_by_year_then_kind(demo: Path) -> None:
     assert "initial load" in text and "99 adopted bodies" in text and "邑南町" not in text
 
 
+def test_markdown_documents_and_discrepancies_sections(demo: Path) -> None:
+    code, text, _ = report(demo)
+    assert code == 0 and text.startswith("# kankei report: the latest run with changes (run 5)")
+    documents, discrepancies = text.index("### Documents"), text.index("### Discrepancies")
+    assert documents < discrepancies
+    assert "- Changed: 令和2年度採択団体一覧" in text[documents:discrepancies]
+    assert "```diff" in text[documents:discrepancies] and "-14 南知多町(愛知県)" in text[documents:discrepancies]
+    assert "- 令和2年度: 南知多町 is on the page but not in 令和2年度採択団体一覧" in text[discrepancies:]
+
+
 # --- JSON ----------------------------------------------------------------------------------
 
 
@@ -155,10 +172,14 @@ def test_json_round_trips_with_the_documented_keys(demo: Path) -> None:
     assert set(data) == {"kankei_report_version", "generated_at", "database_id", "range", "sources", "runs"}
     assert data["kankei_report_version"] == 1
     assert data["range"]["mode"] == "since" and data["range"]["since"] == "1999-12-31T15:00:00Z"  # UTC
-    assert [r["run_id"] for r in data["runs"]] == [1, 3, 4]
-    run1, run3, run4 = data["runs"]
+    assert [r["run_id"] for r in data["runs"]] == [1, 3, 4, 5]
+    run1, run3, run4, run5 = data["runs"]
     assert set(run4) == {"run_id", "started_at", "finished_at", "status", "initial_load_sources", "counts", "changes"}
-    assert run1["counts"] == {"year_added": 3, "adoption_added": 99, "category_changed": 7}
+    assert run1["counts"] == {"year_added": 3, "adoption_added": 99, "category_changed": 7, "document_added": 4}
+    assert run5["counts"] == {"document_changed": 1, "discrepancy_found": 1}
+    found = next(c for c in run5["changes"] if c["kind"] == "discrepancy_found")
+    assert (found["name"], found["new_value"], found["field"].rsplit("/", 1)[-1]) == (
+        "南知多町", "missing_from_document", "r02_saitaku.pdf")
     assert all(c["initial_load"] for c in run1["changes"])  # JSON lists the initial load in full
     assert run4["counts"] == {"total_changed": 1, "adoption_removed": 1, "adoption_changed": 1}
     edit = next(c for c in run4["changes"] if c["kind"] == "adoption_changed")
@@ -186,13 +207,15 @@ def test_atom_is_valid_with_one_entry_per_run_with_changes(demo: Path) -> None:
     ids = [e.findtext(f"{ATOM}id") for e in entries]
     feed_id = database_id(schema.connect(demo.parent / "kankei.db"))
     assert feed.findtext(f"{ATOM}id") == f"tag:kankei,2026:{feed_id}"
-    assert ids == [f"tag:kankei,2026:{feed_id}/run/{n}" for n in (4, 3, 1)]
+    assert ids == [f"tag:kankei,2026:{feed_id}/run/{n}" for n in (5, 4, 3, 1)]
     for entry in entries:
         for required in ("id", "title", "updated", "content"):
             assert entry.find(f"{ATOM}{required}") is not None
     titles = [e.findtext(f"{ATOM}title") for e in entries]
-    assert "new fiscal year 令和3年度" in titles[1] and "initial load" in titles[2]
-    content = entries[0].find(f"{ATOM}content")
+    assert titles[0] == "Run 5: 1 document changed; 1 discrepancy found"
+    assert "new fiscal year 令和3年度" in titles[2] and "initial load" in titles[3]
+    assert "南知多町 is on the page but not in 令和2年度採択団体一覧" in entries[0].find(f"{ATOM}content").text
+    content = entries[1].find(f"{ATOM}content")
     assert content.get("type") == "html" and "<ins>・加工体験</ins>" in content.text and "小布施町" in content.text
     # Stable: a second rendering has the same ids and dates.
     code, second, _ = report(demo, "--format", "atom")
@@ -210,7 +233,7 @@ def test_two_databases_have_different_feed_and_entry_ids(tmp_path: Path) -> None
         feeds.append(etree.fromstring(text.encode("utf-8")))
     assert feeds[0].findtext(f"{ATOM}id") != feeds[1].findtext(f"{ATOM}id")
     entry_ids = [{e.findtext(f"{ATOM}id") for e in feed.findall(f"{ATOM}entry")} for feed in feeds]
-    assert len(entry_ids[0]) == 3 and not entry_ids[0] & entry_ids[1]
+    assert len(entry_ids[0]) == 4 and not entry_ids[0] & entry_ids[1]
 
 
 # --- no changes ----------------------------------------------------------------------------

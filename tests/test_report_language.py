@@ -51,13 +51,16 @@ def test_markdown_in_japanese(demo: Path) -> None:
     run3 = report(demo, "--lang", "ja", "--run", "3")
     assert run3.startswith("# 関係人口モデル事業 変更レポート：第3回の実行\n")
     assert "### 令和3年度が追加されました（全3団体）" in run3 and "**採択団体 3 件追加**" in run3
-    run4 = report(demo, "--lang", "ja")
+    run4 = report(demo, "--lang", "ja", "--run", "4")
     assert "- 石狩市の事業概要が変更されました" in run4 and "{+・加工体験+}" in run4
     assert "**採択団体 1 件削除**" in run4 and "- 小布施町 — 長野県小布施町" in run4
     assert "記載の団体数：全3団体 → 全2団体" in run4
     run1 = report(demo, "--lang", "ja", "--run", "1")
     assert "採択団体 99 件" in run1 and "初回取得" in run1 and "邑南町" not in run1
-    for text in (run1, run3, run4):
+    run5 = report(demo, "--lang", "ja")
+    assert "### リンク先の資料" in run5 and "- 資料「令和2年度採択団体一覧」が変更されました" in run5
+    assert "- 令和2年度：南知多町はページに掲載されていますが、資料「令和2年度採択団体一覧」にありません" in run5
+    for text in (run1, run3, run4, run5):
         assert not [w for w in ENGLISH_WORDING if w in text], text
 
 
@@ -79,10 +82,11 @@ def test_atom_in_japanese(demo: Path) -> None:
     assert feed.get(XML_LANG) == "ja"
     assert feed.findtext(f"{ATOM}title") == "kankei：関係人口モデル事業 採択団体の変更"
     titles = [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
-    assert titles[0] == "第4回：採択団体 1 件削除／採択団体 1 件変更／記載の団体数 1 件変更"
-    assert titles[1] == "第3回：令和3年度が追加されました（全3団体）／採択団体 3 件追加"
-    assert "初回取得" in titles[2]
-    content = feed.find(f"{ATOM}entry").findtext(f"{ATOM}content")
+    assert titles[0] == "第5回：資料 1 件変更／食い違い 1 件"
+    assert titles[1] == "第4回：採択団体 1 件削除／採択団体 1 件変更／記載の団体数 1 件変更"
+    assert titles[2] == "第3回：令和3年度が追加されました（全3団体）／採択団体 3 件追加"
+    assert "初回取得" in titles[3]
+    content = feed.findall(f"{ATOM}entry")[1].findtext(f"{ATOM}content")
     assert "<strong>石狩市</strong>の事業概要が変更されました" in content and "採択団体 1 件削除" in content
     english = etree.fromstring(report(demo, "--format", "atom").encode("utf-8"))
     assert english.get(XML_LANG) == "en"  # an English feed no longer claims to be Japanese
@@ -93,15 +97,15 @@ def test_json_is_the_same_in_every_language(demo: Path) -> None:
     ja = json.loads(report(demo, "--lang", "ja", "--since", "2000-01-01", "--format", "json"))
     en.pop("generated_at"), ja.pop("generated_at")
     assert en == ja
-    assert [r["started_at"] for r in ja["runs"]] == [started_at(demo)[n] for n in (1, 3, 4)]  # UTC, as stored
+    assert [r["started_at"] for r in ja["runs"]] == [started_at(demo)[n] for n in (1, 3, 4, 5)]  # UTC, as stored
 
 
 def test_config_language_is_the_default_and_lang_overrides_it(demo: Path, tmp_path: Path) -> None:
     directory = tmp_path / "ja"
     shutil.copytree(demo.parent, directory)
     config = write_report_config(directory, '[report]\nlanguage = "ja"\n')
-    assert "石狩市の事業概要が変更されました" in report(config)
-    assert "- 石狩市: summary" in report(config, "--lang", "en")
+    assert "石狩市の事業概要が変更されました" in report(config, "--run", "4")
+    assert "- 石狩市: summary" in report(config, "--lang", "en", "--run", "4")
 
 
 # --- times in [report] timezone ---------------------------------------------------------------
@@ -114,13 +118,13 @@ def japan_time(utc: str) -> dt.datetime:
 
 def test_times_are_shown_in_asia_tokyo(demo: Path) -> None:
     t4 = japan_time(started_at(demo)[4])
-    text = report(demo)
+    text = report(demo, "--run", "4")
     assert f"## Run 4 · {t4:%Y-%m-%d %H:%M} JST · 3 changes" in text
-    ja = report(demo, "--lang", "ja")
+    ja = report(demo, "--lang", "ja", "--run", "4")
     assert f"## 第4回の実行 · {t4.year}年{t4.month}月{t4.day}日 {t4:%H:%M} JST · 変更3件" in ja
-    page = report(demo, "--format", "html")
+    page = report(demo, "--format", "html", "--run", "4")
     fetched = japan_time(schema.connect(demo.parent / "kankei.db").execute(
-        "SELECT fetched_at FROM snapshots WHERE id = 4").fetchone()[0])
+        "SELECT fetched_at FROM snapshots WHERE run_id = 4 AND role = 'page'").fetchone()[0])
     assert f"(fetched {fetched:%Y-%m-%d %H:%M} JST)" in page
     assert not re.search(r"\d\d:\d\d:\d\dZ", text + ja + page)  # no raw UTC stamps for readers
 
@@ -130,7 +134,7 @@ def test_timezone_setting_changes_the_clock(demo: Path, tmp_path: Path) -> None:
     shutil.copytree(demo.parent, directory)
     config = write_report_config(directory, '[report]\ntimezone = "UTC"\n')
     utc = dt.datetime.strptime(started_at(config)[4], "%Y-%m-%dT%H:%M:%SZ")
-    assert f"## Run 4 · {utc:%Y-%m-%d %H:%M} UTC · 3 changes" in report(config)
+    assert f"## Run 4 · {utc:%Y-%m-%d %H:%M} UTC · 3 changes" in report(config, "--run", "4")
 
 
 # --- --since read in [report] timezone --------------------------------------------------------
@@ -145,7 +149,8 @@ def dated(demo: Path, tmp_path: Path) -> Path:
     for run_id, utc in ((1, "2026-03-01T14:30:00Z"),   # 23:30 on 1 March in Japan
                         (2, "2026-03-01T14:45:00Z"),
                         (3, "2026-03-01T15:30:00Z"),   # 00:30 on 2 March in Japan, 1 March in UTC
-                        (4, "2026-03-02T16:00:00Z")):
+                        (4, "2026-03-02T16:00:00Z"),
+                        (5, "2026-03-02T16:30:00Z")):
         conn.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?", (utc, utc, run_id))
     conn.close()
     return write_report_config(directory)
@@ -157,13 +162,13 @@ def run_ids(config: Path, *args: str) -> tuple[list[int], str]:
 
 
 def test_since_is_read_in_the_configured_timezone(dated: Path) -> None:
-    assert run_ids(dated, "--since", "2026-03-02") == ([3, 4], "2026-03-01T15:00:00Z")  # midnight in Japan
-    assert run_ids(dated, "--since", "2026-03-02T00:45") == ([4], "2026-03-01T15:45:00Z")
-    assert run_ids(dated, "--since", "2026-03-02T00:00Z") == ([4], "2026-03-02T00:00:00Z")  # explicit UTC
+    assert run_ids(dated, "--since", "2026-03-02") == ([3, 4, 5], "2026-03-01T15:00:00Z")  # midnight in Japan
+    assert run_ids(dated, "--since", "2026-03-02T00:45") == ([4, 5], "2026-03-01T15:45:00Z")
+    assert run_ids(dated, "--since", "2026-03-02T00:00Z") == ([4, 5], "2026-03-02T00:00:00Z")  # explicit UTC
     text = report(dated, "--since", "2026-03-02")
     assert text.startswith("# kankei report: runs since 2026-03-02 00:00 JST\n")
     utc = write_report_config(dated.parent, '[report]\ntimezone = "UTC"\n')
-    assert run_ids(utc, "--since", "2026-03-02") == ([4], "2026-03-02T00:00:00Z")
+    assert run_ids(utc, "--since", "2026-03-02") == ([4, 5], "2026-03-02T00:00:00Z")
 
 
 def test_report_help_says_how_since_and_lang_are_read() -> None:
@@ -195,7 +200,10 @@ def test_every_message_used_exists_in_every_language() -> None:
         used |= set(re.findall(r"""\bt\(\s*["'](\w+)["']""", path.read_text(encoding="utf-8")))
     used |= {"added_title", "removed_title", "changed_title", "category_added", "category_removed",
              "category_changed", "bodies_added", "bodies_removed", "bodies_changed", "totals_changed",
-             "categories_changed"}  # keys passed through variables
+             "categories_changed", "document_added", "document_removed", "document_changed",
+             "missing_from_document", "missing_from_page", "missing_from_document_short", "missing_from_page_short",
+             "documents_added", "documents_removed", "documents_changed", "discrepancies_found",
+             "discrepancies_resolved"}  # keys passed through variables
     used.add("time")  # Messages.time()
     assert len(used) > 40
     for lang, table in messages.TABLES.items():

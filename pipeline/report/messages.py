@@ -88,6 +88,23 @@ EN: dict[str, Message] = {
     "bar_title": ("{year}: {n} body", "{year}: {n} bodies"),
     "segment_title": "{year} {category}: {n}",
     "chart_no_type": "(type not stated)",
+    # linked documents and the cross-check
+    "documents": ("{n} linked document", "{n} linked documents"),
+    "documents_heading": "Documents",
+    "document_added": "Added: {name}",
+    "document_removed": "Removed: {name}",
+    "document_changed": "Changed: {name}",
+    "discrepancies_heading": "Discrepancies between the page and its adoption lists",
+    "missing_from_document": "{year}: {name} is on the page but not in {document}",
+    "missing_from_page": "{year}: {name} is in {document} but not on the page",
+    "discrepancy_resolved": "{year}: resolved: {name} ({what})",
+    "missing_from_document_short": "was on the page but not in the document",
+    "missing_from_page_short": "was in the document but not on the page",
+    "documents_changed": ("{n} document changed", "{n} documents changed"),
+    "documents_added": ("{n} document added", "{n} documents added"),
+    "documents_removed": ("{n} document removed", "{n} documents removed"),
+    "discrepancies_found": ("{n} discrepancy found", "{n} discrepancies found"),
+    "discrepancies_resolved": ("{n} discrepancy resolved", "{n} discrepancies resolved"),
 }
 
 JA: dict[str, Message] = {
@@ -160,6 +177,23 @@ JA: dict[str, Message] = {
     "bar_title": "{year}：{n}団体",
     "segment_title": "{year} {category}：{n}団体",
     "chart_no_type": "（類型の記載なし）",
+    # リンク先の資料と照合
+    "documents": "リンク先の資料 {n} 件",
+    "documents_heading": "リンク先の資料",
+    "document_added": "資料「{name}」が追加されました",
+    "document_removed": "資料「{name}」が削除されました",
+    "document_changed": "資料「{name}」が変更されました",
+    "discrepancies_heading": "ページと採択団体一覧（資料）の食い違い",
+    "missing_from_document": "{year}：{name}はページに掲載されていますが、資料「{document}」にありません",
+    "missing_from_page": "{year}：{name}は資料「{document}」にありますが、ページに掲載されていません",
+    "discrepancy_resolved": "{year}：{name}の食い違いが解消されました（{what}）",
+    "missing_from_document_short": "ページにあり資料になかった",
+    "missing_from_page_short": "資料にありページになかった",
+    "documents_changed": "資料 {n} 件変更",
+    "documents_added": "資料 {n} 件追加",
+    "documents_removed": "資料 {n} 件削除",
+    "discrepancies_found": "食い違い {n} 件",
+    "discrepancies_resolved": "食い違い {n} 件解消",
 }
 
 FIELDS_JA: dict[str, str] = {

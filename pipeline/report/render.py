@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from . import charts
 from .messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES, Messages
-from .select import ReportChange, ReportData, ReportRun, SnapshotRef, group_by_year, split_description
+from .select import (DISCREPANCY_KINDS, DOCUMENT_KINDS, ReportChange, ReportData, ReportRun, SnapshotRef,
+                     group_by_year, split_description)
 from .markdown import md, md_fence
 from .textdiff import char_diff, compact_diff
 
@@ -101,6 +102,8 @@ def initial_summary(changes: list[ReportChange], t: Messages) -> str:
         parts.append(t("bodies", n=bodies))
     if cats:
         parts.append(t("categories", n=cats))
+    if documents := sum(1 for c in changes if c.kind == "document_added"):
+        parts.append(t("documents", n=documents))
     for c in changes:
         if c.kind == "text_changed":
             parts.append(t("page_text_lines", n=sum(1 for op, _ in diff_lines(c.new_value) if op == "+")))
@@ -131,14 +134,27 @@ def run_headline(run: ReportRun, t: Messages) -> str:
             parts.append(t(key, n=n))
     if counts["text_changed"]:
         parts.append(t("page_text_changed"))
+    for key, kind in (("documents_added", "document_added"), ("documents_removed", "document_removed"),
+                      ("documents_changed", "document_changed"), ("discrepancies_found", "discrepancy_found"),
+                      ("discrepancies_resolved", "discrepancy_resolved")):
+        if counts[kind]:
+            parts.append(t(key, n=counts[kind]))
     return t("headline", run=run.run_id, parts=t("headline_sep").join(parts))
+
+
+def discrepancy_text(data: ReportData, c: ReportChange, t: Messages) -> str:
+    """One line naming the year, the body and the document of a discrepancy change."""
+    year = c.fiscal_year_label or t("year_heading_bare", fy=c.fiscal_year)
+    if c.kind == "discrepancy_found":
+        return t(c.new_value or "missing_from_document", year=year, name=c.name, document=data.document_name(c.field))
+    return t("discrepancy_resolved", year=year, name=c.name, what=t(f"{c.old_value or 'missing_from_document'}_short"))
 
 
 def run_snapshots(run: ReportRun) -> list[tuple[str | None, SnapshotRef]]:
     """The first snapshot of each source in the run: where its changes were seen."""
     snaps: dict[str | None, SnapshotRef] = {}
     for c in run.changes:
-        if c.snapshot:
+        if c.snapshot and c.kind not in DOCUMENT_KINDS + DISCREPANCY_KINDS:  # their snapshot may be a document
             snaps.setdefault(c.source, c.snapshot)
     return list(snaps.items())
 
@@ -177,7 +193,8 @@ def _environment(html: bool) -> Any:
         md=md, md_fence=md_fence, is_http=is_http, diff_lines=diff_lines, char_diff=char_diff,
         compact_diff=compact_diff, group_by_year=group_by_year, split_description=split_description,
         run_snapshots=run_snapshots, year_heading=year_heading, initial_summary=initial_summary,
-        SECTIONS=SECTIONS, tile_size=charts.TILE,
+        SECTIONS=SECTIONS, tile_size=charts.TILE, DOCUMENT_KINDS=DOCUMENT_KINDS,
+        DISCREPANCY_KINDS=DISCREPANCY_KINDS, discrepancy_text=discrepancy_text,
     )
     return env
 

@@ -29,6 +29,8 @@ from .messages import DEFAULT_TIMEZONE
 REPORT_VERSION = 1
 ATOM_DEFAULT_RUNS = 20
 
+DOCUMENT_KINDS = ("document_added", "document_removed", "document_changed")
+DISCREPANCY_KINDS = ("discrepancy_found", "discrepancy_resolved")
 YEAR_KIND_ORDER = ("year_added", "year_removed", "total_changed", "adoption_added", "adoption_removed",
                    "adoption_changed")
 
@@ -104,6 +106,11 @@ class ReportData:
     runs: list[ReportRun]
     snapshots_root: Path | None = field(default=None, repr=False)  # for HTML links; not in JSON
     adoptions: list[AdoptionCount] = field(default_factory=list, repr=False)  # the HTML pictures; not in JSON
+    document_names: dict[str, str] = field(default_factory=dict, repr=False)  # document URL -> link text; not in JSON
+
+    def document_name(self, url: str | None) -> str:
+        """A document as a reader knows it: its link text, else its URL."""
+        return self.document_names.get(url or "") or url or ""
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON structure (see :mod:`pipeline.report`)."""
@@ -207,7 +214,7 @@ def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str 
     labels.update({r[0]: r[1] for r in conn.execute("SELECT fiscal_year, label FROM fiscal_years")})
     sources = {r[0]: r[1] for r in conn.execute(  # a 304 row names its URL only when it is not its body's
         "SELECT s.source, coalesce(s.url, b.url) FROM snapshots s LEFT JOIN snapshots b ON b.id = s.same_as "
-        "WHERE s.id IN (SELECT max(id) FROM snapshots GROUP BY source) ORDER BY s.source")}
+        "WHERE s.id IN (SELECT max(id) FROM snapshots WHERE role = 'page' GROUP BY source) ORDER BY s.source")}
 
     runs: list[ReportRun] = []
     for run_id in run_ids:
@@ -238,7 +245,12 @@ def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str 
         runs.append(ReportRun(r["id"], r["started_at"], r["finished_at"], r["status"], initial_sources, changes))
     return ReportData(generated_at=utcnow(), database_id=database_id(conn), range=rng, sources=sources, runs=runs,
                       snapshots_root=Path(snapshots_root) if snapshots_root else None,
-                      adoptions=adoption_counts(conn))
+                      adoptions=adoption_counts(conn), document_names=document_names(conn))
+
+
+def document_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every document's link text by URL."""
+    return {url: text for url, text in conn.execute("SELECT url, link_text FROM documents ORDER BY id") if text}
 
 
 def adoption_counts(conn: sqlite3.Connection) -> list[AdoptionCount]:
@@ -251,9 +263,12 @@ def adoption_counts(conn: sqlite3.Connection) -> list[AdoptionCount]:
 
 
 def group_by_year(changes: list[ReportChange]) -> list[tuple[int | None, str | None, list[ReportChange]]]:
-    """Changes grouped by fiscal year (newest first; year-less last), kinds in reading order."""
+    """The page's changes grouped by fiscal year (newest first; year-less last), kinds in reading order;
+    document and discrepancy changes have sections of their own."""
     groups: dict[int | None, list[ReportChange]] = {}
     for c in changes:
+        if c.kind in DOCUMENT_KINDS or c.kind in DISCREPANCY_KINDS:
+            continue
         groups.setdefault(c.fiscal_year, []).append(c)
     order = sorted((fy for fy in groups if fy is not None), reverse=True) + ([None] if None in groups else [])
     out = []
