@@ -147,7 +147,8 @@ def test_schema_2_search_index_is_replaced_by_sqlite_utils_one(tmp_path: Path) -
 
     conn = schema.connect(db)
     triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
-    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au", "documents_ad", "documents_ai", "documents_au"]
+    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au", "announcements_ad", "announcements_ai",
+                        "announcements_au", "documents_ad", "documents_ai", "documents_au"]
     conn.execute("INSERT INTO adoptions(fiscal_year, name, prefecture, municipality, summary, first_seen_run, "
                  "last_changed_run) VALUES (2020, '邑南町', '島根県', '邑南町', '関係人口の拡大', 1, 1)")
     conn.execute("INSERT INTO adoptions_fts(adoptions_fts, rank) VALUES ('integrity-check', 1)")

@@ -105,6 +105,11 @@ EN: dict[str, Message] = {
     "documents_removed": ("{n} document removed", "{n} documents removed"),
     "discrepancies_found": ("{n} discrepancy found", "{n} discrepancies found"),
     "discrepancies_resolved": ("{n} discrepancy resolved", "{n} discrepancies resolved"),
+    # announcements (feeds)
+    "announcements_heading": "Announcements",
+    "announcement_date": "{date}:",
+    "pending_note": "announced on {date}, not yet on the portal page",
+    "announcements": ("{n} announcement", "{n} announcements"),
 }
 
 JA: dict[str, Message] = {
@@ -194,6 +199,11 @@ JA: dict[str, Message] = {
     "documents_removed": "資料 {n} 件削除",
     "discrepancies_found": "食い違い {n} 件",
     "discrepancies_resolved": "食い違い {n} 件解消",
+    # 報道発表（フィード）
+    "announcements_heading": "報道発表",
+    "announcement_date": "{date}：",
+    "pending_note": "{date}に発表、ポータルサイトにはまだ掲載されていません",
+    "announcements": "報道発表 {n} 件",
 }
 
 FIELDS_JA: dict[str, str] = {

@@ -117,6 +117,8 @@ def initial_summary(changes: list[ReportChange], t: Messages) -> str:
         parts.append(t("categories", n=cats))
     if documents := sum(1 for c in changes if c.kind == "document_added"):
         parts.append(t("documents", n=documents))
+    if announced := sum(1 for c in changes if c.kind == "announcement_added"):
+        parts.append(t("announcements", n=announced))
     for c in changes:
         if c.kind == "text_changed":
             parts.append(t("page_text_lines", n=sum(1 for op, _ in diff_lines(c.new_value) if op == "+")))
@@ -126,6 +128,8 @@ def initial_summary(changes: list[ReportChange], t: Messages) -> str:
 def run_headline(run: ReportRun, t: Messages) -> str:
     """A short title for a run: what it found (an Atom entry's title)."""
     parts = []
+    if announced := sum(1 for c in run.changes if c.kind == "announcement_added"):
+        parts.append(t("announcements", n=announced))
     for source in run.initial_load_sources:
         initial = [c for c in run.changes if c.initial_load and c.source == source]
         years = sum(1 for c in initial if c.kind == "year_added")
@@ -153,6 +157,20 @@ def run_headline(run: ReportRun, t: Messages) -> str:
         if counts[kind]:
             parts.append(t(key, n=counts[kind]))
     return t("headline", run=run.run_id, parts=t("headline_sep").join(parts))
+
+
+def announced(data: ReportData, c: ReportChange, t: Messages, tz: str) -> tuple[str, str | None]:
+    """An announcement's date (in ``tz`` when the feed gave a time) and, when its fiscal year is announced as
+    adopted but not on the portal page yet, the note saying so."""
+    value = c.new_value or ""
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        date = (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(ZoneInfo(tz))
+        shown = f"{date:%Y-%m-%d}"
+    except ValueError:
+        shown = value
+    pending = c.fiscal_year in data.pending and "採択" in (c.name or "")
+    return shown, t("pending_note", date=shown) if pending else None
 
 
 def discrepancy_text(data: ReportData, c: ReportChange, t: Messages) -> str:
@@ -207,7 +225,7 @@ def _environment(html: bool) -> Any:
         compact_diff=compact_diff, group_by_year=group_by_year, split_description=split_description,
         run_snapshots=run_snapshots, year_heading=year_heading, initial_summary=initial_summary,
         SECTIONS=SECTIONS, tile_size=charts.TILE, DOCUMENT_KINDS=DOCUMENT_KINDS,
-        DISCREPANCY_KINDS=DISCREPANCY_KINDS, discrepancy_text=discrepancy_text,
+        DISCREPANCY_KINDS=DISCREPANCY_KINDS, discrepancy_text=discrepancy_text, announced=announced,
     )
     return env
 
@@ -223,7 +241,7 @@ def _context(data: ReportData, lang: str, tz: str) -> dict[str, Any]:
     t = Messages(lang)
     zone = ZoneInfo(tz)
     return {"data": data, "lang": lang, "title": t("title", range=range_title(data, t, tz)),
-            "no_changes": no_changes_text(data, t, tz), "when": lambda value: t.time(value, zone)}
+            "no_changes": no_changes_text(data, t, tz), "when": lambda value: t.time(value, zone), "tz": tz}
 
 
 def render_markdown(data: ReportData, lang: str = DEFAULT_LANGUAGE, tz: str = DEFAULT_TIMEZONE) -> str:

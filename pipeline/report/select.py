@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from db import announcements
 from db.store import utcnow
 from scraper.errors import KankeiError
 
@@ -29,6 +30,7 @@ from .messages import DEFAULT_TIMEZONE
 REPORT_VERSION = 1
 ATOM_DEFAULT_RUNS = 20
 
+ANNOUNCEMENT_KINDS = ("announcement_added",)
 DOCUMENT_KINDS = ("document_added", "document_removed", "document_changed")
 DISCREPANCY_KINDS = ("discrepancy_found", "discrepancy_resolved")
 YEAR_KIND_ORDER = ("year_added", "year_removed", "total_changed", "adoption_added", "adoption_removed",
@@ -107,6 +109,7 @@ class ReportData:
     snapshots_root: Path | None = field(default=None, repr=False)  # for HTML links; not in JSON
     adoptions: list[AdoptionCount] = field(default_factory=list, repr=False)  # the HTML pictures; not in JSON
     document_names: dict[str, str] = field(default_factory=dict, repr=False)  # document URL -> link text; not in JSON
+    pending: dict[int, str] = field(default_factory=dict, repr=False)  # fiscal year announced, not on the page yet
 
     def document_name(self, url: str | None) -> str:
         """A document as a reader knows it: its link text, else its URL."""
@@ -245,7 +248,8 @@ def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str 
         runs.append(ReportRun(r["id"], r["started_at"], r["finished_at"], r["status"], initial_sources, changes))
     return ReportData(generated_at=utcnow(), database_id=database_id(conn), range=rng, sources=sources, runs=runs,
                       snapshots_root=Path(snapshots_root) if snapshots_root else None,
-                      adoptions=adoption_counts(conn), document_names=document_names(conn))
+                      adoptions=adoption_counts(conn), document_names=document_names(conn),
+                      pending={r["fiscal_year"]: r["announced"] for r in announcements.pending_years(conn)})
 
 
 def document_names(conn: sqlite3.Connection) -> dict[str, str]:
@@ -267,7 +271,7 @@ def group_by_year(changes: list[ReportChange]) -> list[tuple[int | None, str | N
     document and discrepancy changes have sections of their own."""
     groups: dict[int | None, list[ReportChange]] = {}
     for c in changes:
-        if c.kind in DOCUMENT_KINDS or c.kind in DISCREPANCY_KINDS:
+        if c.kind in DOCUMENT_KINDS or c.kind in DISCREPANCY_KINDS or c.kind in ANNOUNCEMENT_KINDS:
             continue
         groups.setdefault(c.fiscal_year, []).append(c)
     order = sorted((fy for fy in groups if fy is not None), reverse=True) + ([None] if None in groups else [])
