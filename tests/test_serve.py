@@ -127,7 +127,7 @@ def test_default_sorts_and_facets(ds) -> None:
     assert {"kind", "fiscal_year"} <= set(changes["facet_results"])
     kinds = {f["value"]: f["count"] for f in changes["facet_results"]["kind"]["results"]}
     assert kinds["adoption_added"] == 102 and kinds["adoption_removed"] == 1
-    assert changes["rows"][0][0] == 122  # newest change first
+    assert changes["rows"][0][0] == 123  # newest change first
 
 
 def test_canned_query_multi_year_bodies(ds) -> None:
@@ -152,7 +152,7 @@ def test_canned_query_adoptions_per_prefecture_and_year(ds, demo_db: Path) -> No
 def test_canned_query_recent_changes(ds) -> None:
     recent = rows(ds, "/kankei/recent_changes.json?days=30")
     assert sorted({r["run_id"] for r in recent}) == [3, 4, 5] and len(recent) == 9
-    assert len(rows(ds, "/kankei/recent_changes.json?days=90")) == 122
+    assert len(rows(ds, "/kankei/recent_changes.json?days=90")) == 123
     assert [r["id"] for r in recent] == sorted((r["id"] for r in recent), reverse=True)
 
 
