@@ -182,3 +182,55 @@ def test_feed_keys_belong_to_feed_sources_only(tmp_path: Path) -> None:
         assert "sources[0].follow" in str(e) and 'parser = "feed"' in str(e)
     else:
         raise AssertionError("follow on a model_projects source was accepted")
+
+
+def test_hostile_link_text_and_feed_titles_come_out_escaped(http_server: LoopbackServer, tmp_path: Path) -> None:
+    """A document's link text and an announcement's title, as text with markup in it, through every
+    HTML and Atom output (with the document change, the discrepancy and the announcement sections)."""
+    import html
+
+    from pipeline.demo import with_document_links
+    from tests.sample_documents import sample
+    from tests.test_escaping import EVIL, assert_escaped_html
+
+    links = {"令和2年度モデル事業採択団体": [("/d/list.pdf", f"{html.escape(EVIL)} 令和2年度採択団体一覧")]}
+    serve(http_server, feed=rss2(f"{html.escape(EVIL)} 関係人口の採択"))
+    http_server.route(PORTAL, cached(with_document_links(sample_bytes("v1_baseline.html"), links), "text/html"))
+    http_server.route("/d/list.pdf", cached(sample("r02_saitaku.pdf"), "application/pdf"))
+    config = load_config(feed_config(tmp_path, http_server, ""))
+    assert run_cycle(config).ok
+    http_server.route("/d/list.pdf", cached(sample("r02_saitaku_v2.pdf"), "application/pdf"))
+    second = run_cycle(config)
+    assert {c.kind for c in second.changes} == {"document_changed", "discrepancy_found"}
+
+    def report(*args: str) -> str:
+        return CliRunner().invoke(cli, ["--config", str(config.path), "report", "--since", "2000-01-01",
+                                        *args]).stdout
+    for lang in ("en", "ja"):
+        page = report("--format", "html", "--lang", lang)
+        assert "Announcements" in page or "報道発表" in page
+        assert_escaped_html(page, f"html {lang}")
+        feed = report("--format", "atom", "--lang", lang)
+        assert "<script" not in feed
+        from lxml import etree
+        for entry in etree.fromstring(feed.encode("utf-8")).iter("{http://www.w3.org/2005/Atom}content"):
+            if "alert" in (entry.text or ""):
+                assert_escaped_html(f"<html><body>{entry.text}</body></html>", f"atom {lang}")
+    markdown = report()
+    assert "<script>" not in markdown
+
+
+def test_an_atom_feed_without_validators_is_compared_by_hash(http_server: LoopbackServer, tmp_path: Path) -> None:
+    atom = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>新着</title>'
+            '<id>urn:x</id><updated>2021-04-27T08:00:00Z</updated><entry><title>関係人口の集い</title>'
+            '<id>urn:item:1</id><updated>2021-04-27T08:00:00Z</updated></entry></feed>').encode("utf-8")
+    serve(http_server)
+    http_server.route(FEED, Reply(200, body=atom, content_type="application/atom+xml"))
+    config = load_config(feed_config(tmp_path, http_server, ""))
+    assert run_cycle(config).ok
+    # an item without a link is kept, keyed by its id
+    assert rows(config.database, "SELECT item_key, link, published_utc FROM announcements") == [
+        ("urn:item:1", None, "2021-04-27T08:00:00Z")]
+    files = sorted(config.snapshots.rglob("*.gz"))
+    again = run_cycle(config)
+    assert again.ok and again.changes == [] and sorted(config.snapshots.rglob("*.gz")) == files
