@@ -74,6 +74,9 @@ def test_the_announcement_leads_the_portal_page_and_its_besshi_is_cross_checked(
     assert "announced on 2021-04-27, not yet on the portal page" in report.stdout, report.stdout
     assert report.stdout.index("### Announcements") < report.stdout.index("Source model-projects")
 
+    status = CliRunner().invoke(cli, ["--config", str(config.path), "status"])
+    assert "pending year: FY2021 announced 2021-04-27T08:00:00Z by soumu-news" in status.stdout, status.stdout
+
     # The same feed again records nothing (conditional GETs all round).
     again = run_cycle(config)
     assert again.ok and again.changes == []
@@ -84,6 +87,7 @@ def test_the_announcement_leads_the_portal_page_and_its_besshi_is_cross_checked(
     third = run_cycle(config)
     assert third.ok
     assert rows(db, PENDING) == []
+    assert "pending year" not in CliRunner().invoke(cli, ["--config", str(config.path), "status"]).stdout
     assert rows(db, "SELECT COUNT(*) FROM discrepancies") == [(0,)]
     # Then the page drops a body the 別紙 names: a discrepancy from the press release's list.
     http_server.route(PORTAL, cached(sample_bytes("v3_edited.html"), "text/html"))

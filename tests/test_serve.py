@@ -164,6 +164,15 @@ def test_canned_query_open_discrepancies(ds) -> None:
     assert found[0]["document_url"].endswith("/main_content/r02_saitaku.pdf")
 
 
+def test_canned_query_search_documents_any_length(ds) -> None:
+    """石狩市 is in the 令和2年度 list only; 南知多町 was left out of its latest version; 市 is in every document."""
+    found = rows(ds, "/kankei/search_documents.json?q=石狩市")
+    assert [(r["link_text"], r["fiscal_year"]) for r in found] == [("令和2年度採択団体一覧", 2020)]
+    assert rows(ds, "/kankei/search_documents.json?q=南知多町") == []
+    assert len(rows(ds, "/kankei/search_documents.json?q=市")) == 4
+    assert rows(ds, "/kankei/search_documents.json?q=") == []
+
+
 def test_canned_query_body_history(ds) -> None:
     history = rows(ds, "/kankei/body_history.json?name=邑南町")
     assert [(r["kind"], r["fiscal_year"]) for r in history] == [
