@@ -168,6 +168,9 @@ def test_bad_documents_get_their_status_and_the_page_still_succeeds(http_server:
         ("エラーページ", "corrupt", 1), ("暗号化された一覧", "encrypted", 1), ("スキャンした一覧", "no_text", 0)]
     assert rows(config, "SELECT COUNT(*) FROM adoptions") == [(99,)]
     assert rows(config, "SELECT COUNT(*) FROM discrepancies") == [(0,)]
+    report = CliRunner().invoke(cli, ["--config", str(config.path), "report"]).stdout
+    assert "- Added: 暗号化された一覧" in report and "no text: encrypted" in report, report
+    assert "no text: corrupt" in report and "no text: too\\_large" in report  # Markdown-escaped
     status = CliRunner().invoke(cli, ["--config", str(config.path), "status"])
     assert status.exit_code == 0 and "消えた一覧" in status.output and "too_large" in status.output, status.output
 

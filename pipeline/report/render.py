@@ -173,6 +173,16 @@ def announced(data: ReportData, c: ReportChange, t: Messages, tz: str) -> tuple[
     return shown, t("pending_note", date=shown) if pending else None
 
 
+PROBLEM_STATUSES = ("no_text", "encrypted", "corrupt", "too_large", "failed")
+
+
+def document_changes(run: ReportRun) -> list[ReportChange]:
+    """The run's document changes for the Documents section: all of them, except an initial load's
+    documents that were read without a problem (those are counted in its summary)."""
+    return [c for c in run.changes if c.kind in DOCUMENT_KINDS
+            and (not c.initial_load or (c.kind == "document_added" and c.new_value in PROBLEM_STATUSES))]
+
+
 def discrepancy_text(data: ReportData, c: ReportChange, t: Messages) -> str:
     """One line naming the year, the body and the document of a discrepancy change."""
     year = c.fiscal_year_label or t("year_heading_bare", fy=c.fiscal_year)
@@ -226,6 +236,7 @@ def _environment(html: bool) -> Any:
         run_snapshots=run_snapshots, year_heading=year_heading, initial_summary=initial_summary,
         SECTIONS=SECTIONS, tile_size=charts.TILE, DOCUMENT_KINDS=DOCUMENT_KINDS,
         DISCREPANCY_KINDS=DISCREPANCY_KINDS, discrepancy_text=discrepancy_text, announced=announced,
+        document_changes=document_changes, PROBLEM_STATUSES=PROBLEM_STATUSES,
     )
     return env
 
