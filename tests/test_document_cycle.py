@@ -144,6 +144,11 @@ def test_a_removed_link_gives_document_removed_and_the_results_report_is_never_c
     assert [(c.kind, c.name, c.field.rsplit("/", 1)[-1]) for c in result.changes] == [
         ("document_removed", "令和2年度成果報告書", "r02_seika.pdf")]
     assert rows(config, "SELECT removed, last_changed_run FROM documents WHERE url LIKE '%seika%'") == [(1, 2)]
+    # linked again: added again (its unchanged body answers 304), with what was stored of it
+    http_server.route(PAGE, cached(page(), "text/html"))
+    again = run_cycle(config)
+    assert [(c.kind, c.name, c.new_value) for c in again.changes] == [("document_added", "令和2年度成果報告書", "ok")]
+    assert rows(config, "SELECT removed, text_status, pages FROM documents WHERE url LIKE '%seika%'") == [(0, "ok", 2)]
 
 
 def test_bad_documents_get_their_status_and_the_page_still_succeeds(http_server: LoopbackServer,
