@@ -157,6 +157,7 @@ def follow_feed(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fet
         if (urlsplit(link).hostname or "").lower() not in allowed:
             continue
         page = Source(name=f"{source.name}:{announcement_id}", url=link, parser="text", documents=True)
+        before = previous_failures(conn, page.name)
         try:
             results.append(run_source(conn, snapshots, fetcher, page, run_id, config=config))
         except (sqlite3.Error, OSError) as e:
@@ -164,6 +165,7 @@ def follow_feed(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fet
         except Exception as e:  # a bug met on a hostile page: this page fails, the run goes on
             log.debug("%s: unexpected error", page.name, exc_info=True)
             results.append(_fail(conn, page, run_id, f"{public_url(link)}: unexpected {type(e).__name__}: {e}"))
+        results[-1].previous_failures = before
     return results
 
 
