@@ -45,6 +45,8 @@ def test_demo_records_new_year_edit_removal_document_change_and_discrepancy(tmp_
     runs = result.output.split("== Run ")[1:]
     assert all("pending: FY2021 announced 2021-04-27T08:00:00Z" in runs[n] for n in (0, 1))
     assert all("pending: none" in runs[n] for n in (2, 3, 4))
+    report = CliRunner().invoke(cli, ["--config", str(directory / "config.toml"), "report", "--run", "1"]).stdout
+    assert "announced on 2021-04-27, not yet on the portal page" in report
 
 
 def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:

@@ -87,6 +87,9 @@ def test_the_announcement_leads_the_portal_page_and_its_besshi_is_cross_checked(
     third = run_cycle(config)
     assert third.ok
     assert rows(db, PENDING) == []
+    # a report of run 1 still says what was true then
+    then = CliRunner().invoke(cli, ["--config", str(config.path), "report", "--run", "1"]).stdout
+    assert "announced on 2021-04-27, not yet on the portal page" in then
     assert "pending year" not in CliRunner().invoke(cli, ["--config", str(config.path), "status"]).stdout
     assert rows(db, "SELECT COUNT(*) FROM discrepancies") == [(0,)]
     # Then the page drops a body the 別紙 names: a discrepancy from the press release's list.

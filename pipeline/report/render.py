@@ -159,9 +159,9 @@ def run_headline(run: ReportRun, t: Messages) -> str:
     return t("headline", run=run.run_id, parts=t("headline_sep").join(parts))
 
 
-def announced(data: ReportData, c: ReportChange, t: Messages, tz: str) -> tuple[str, str | None]:
-    """An announcement's date (in ``tz`` when the feed gave a time) and, when its fiscal year is announced as
-    adopted but not on the portal page yet, the note saying so."""
+def announced(data: ReportData, run: ReportRun, c: ReportChange, t: Messages, tz: str) -> tuple[str, str | None]:
+    """An announcement's date (in ``tz`` when the feed gave a time) and, when it announces the adoptions of
+    a fiscal year (採択) that the portal page did not list after ``run``, the note saying so."""
     value = c.new_value or ""
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -169,7 +169,8 @@ def announced(data: ReportData, c: ReportChange, t: Messages, tz: str) -> tuple[
         shown = f"{date:%Y-%m-%d}"
     except ValueError:
         shown = value
-    pending = c.fiscal_year in data.pending and "採択" in (c.name or "")
+    pending = (c.fiscal_year is not None and "採択" in (c.name or "")
+               and c.fiscal_year not in data.years_on_page.get(run.run_id, set()))
     return shown, t("pending_note", date=shown) if pending else None
 
 

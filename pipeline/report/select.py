@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from db import announcements
 from db.store import utcnow
 from scraper.errors import KankeiError
 
@@ -109,7 +108,7 @@ class ReportData:
     snapshots_root: Path | None = field(default=None, repr=False)  # for HTML links; not in JSON
     adoptions: list[AdoptionCount] = field(default_factory=list, repr=False)  # the HTML pictures; not in JSON
     document_names: dict[str, str] = field(default_factory=dict, repr=False)  # document URL -> link text; not in JSON
-    pending: dict[int, str] = field(default_factory=dict, repr=False)  # fiscal year announced, not on the page yet
+    years_on_page: dict[int, set[int]] = field(default_factory=dict, repr=False)  # run -> fiscal years listed then
 
     def document_name(self, url: str | None) -> str:
         """A document as a reader knows it: its link text, else its URL."""
@@ -249,7 +248,14 @@ def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str 
     return ReportData(generated_at=utcnow(), database_id=database_id(conn), range=rng, sources=sources, runs=runs,
                       snapshots_root=Path(snapshots_root) if snapshots_root else None,
                       adoptions=adoption_counts(conn), document_names=document_names(conn),
-                      pending={r["fiscal_year"]: r["announced"] for r in announcements.pending_years(conn)})
+                      years_on_page={r.run_id: years_on_page(conn, r.run_id) for r in runs})
+
+
+def years_on_page(conn: sqlite3.Connection, run_id: int) -> set[int]:
+    """The fiscal years the portal page listed after run ``run_id`` (from fiscal_year_versions)."""
+    return {r[0] for r in conn.execute(
+        "SELECT fiscal_year FROM fiscal_year_versions WHERE removed = 0 AND valid_from_run <= ?"
+        " AND (valid_to_run IS NULL OR valid_to_run > ?)", (run_id, run_id))}
 
 
 def document_names(conn: sqlite3.Connection) -> dict[str, str]:
