@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
 import platform
 import shutil
@@ -554,13 +555,54 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}")
 
 
+DOCUMENT_PAGE = "/kankeijinkou/documents/index.html"
+DOCUMENT_FILES = ["h30_saitaku.pdf", "r01_saitaku.pdf", "r02_saitaku.pdf", "r02_seika.pdf", "r03_besshi.pdf"]
+
+
+def bench_documents(site: Site, work: Path) -> None:
+    """Figure 8: an unchanged cycle of a page with five linked documents; figure 9: PDF text extraction."""
+    from pipeline.config import load_config
+    from pipeline.cycle import run_cycle
+    from pipeline.demo import with_document_links
+    from scraper.documents import extract_text
+
+    links = {"": [(f"/main_content/{name}", f"資料{n} [PDFファイル/5KB]") for n, name in enumerate(DOCUMENT_FILES)]}
+    site.serve(DOCUMENT_PAGE, with_document_links(sample("v1_baseline.html"), links))
+    for name in DOCUMENT_FILES:
+        site.serve(f"/main_content/{name}", (ROOT / "pipeline" / "samples" / "documents" / name).read_bytes())
+    config = load_config(write_config(work / "documents", site, [("model-projects", DOCUMENT_PAGE, "model_projects",
+                                                                    "")]))
+    first = run_cycle(config)
+    files = sorted(config.snapshots.rglob("*.gz"))
+    mark = site.mark()
+    second = run_cycle(config)
+    log = [entry for entry in site.since(mark) if entry[0] != "/robots.txt"]
+    statuses = sorted(status for _, status, _ in log)
+    body = sum(size for _, _, size in log)
+    new_files = len(set(config.snapshots.rglob("*.gz")) - set(files))
+    report("8. unchanged cycle, one page with 5 linked documents",
+           f"{len(log)} requests (statuses {statuses}), {body} B of bodies, {new_files} new files",
+           "one conditional request per page and per document (304), 0 B, no new file",
+           first.ok and second.ok and statuses == [304] * 6 and body == 0 and new_files == 0)
+
+    spec = importlib.util.spec_from_file_location("make_documents", ROOT / "scripts" / "make_documents.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)  # type: ignore[union-attr]
+    lines = [line for page in make.list_2019() for line in page]
+    pdf = make.pdf_bytes([lines[n % len(lines):] + lines[:n % len(lines)] for n in range(20)])
+    seconds = min(timed(lambda: extract_text(pdf, "application/pdf", "x.pdf", 10**8)) for _ in range(3))
+    read = extract_text(pdf, "application/pdf", "x.pdf", 10**8)
+    note(f"9. text extraction (pdfminer.six) of a {read.pages}-page Japanese PDF ({len(pdf):,} B, "
+         f"{len(read.text or ''):,} characters): {seconds * 1000:.0f} ms, best of 3 (no target)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, a rebuild of 100 snapshots (smoke run)")
     parser.add_argument("--skip-urlwatch", action="store_true", help="do not install or run urlwatch")
     parser.add_argument("--only", metavar="N,N", help="run only these figures, e.g. --only 4,5 (1-3 go together)")
     args = parser.parse_args()
-    only = {int(n) for n in args.only.split(",")} if args.only else set(range(1, 8))
+    only = {int(n) for n in args.only.split(",")} if args.only else set(range(1, 10))
 
     print(f"kankei benchmarks, {time.strftime('%Y-%m-%d %H:%M %Z')}; {machine()}", flush=True)
     started = time.perf_counter()
@@ -576,6 +618,8 @@ def main() -> int:
             bench_storage(site, work, 20 if args.quick else 100)
         if 7 in only:
             bench_memory(site, work)
+        if only & {8, 9}:
+            bench_documents(site, work)
     missed = [f for f in FIGURES if not f.ok]
     print(f"{len(FIGURES) - len(missed)} of {len(FIGURES)} targets met in {time.perf_counter() - started:.0f} s",
           flush=True)

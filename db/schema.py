@@ -30,6 +30,7 @@ CHANGE_KINDS = (
     "document_changed",
     "discrepancy_found",
     "discrepancy_resolved",
+    "announcement_added",
 )
 
 SCHEMA = f"""
@@ -166,6 +167,20 @@ CREATE TABLE IF NOT EXISTS discrepancies (
     resolved_run INTEGER REFERENCES runs(id)
 );
 CREATE INDEX IF NOT EXISTS discrepancies_document ON discrepancies(document_id, resolved_run);
+CREATE TABLE IF NOT EXISTS announcements (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    link TEXT,
+    published TEXT,
+    published_utc TEXT,
+    description TEXT,
+    matched TEXT,
+    fiscal_year INTEGER,
+    first_seen_run INTEGER NOT NULL REFERENCES runs(id),
+    UNIQUE (source, item_key)
+);
 CREATE TABLE IF NOT EXISTS source_state (
     source TEXT PRIMARY KEY,
     last_run INTEGER REFERENCES runs(id),
@@ -242,10 +257,11 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
 
 
 def _migrate_3_4(conn: sqlite3.Connection) -> None:
-    """Version 4 follows linked documents: ``snapshots`` gains ``role`` ('page' or 'document') and
-    ``content_type``; ``changes.kind`` admits the document and discrepancy kinds (a CHECK, so the
-    table is rebuilt); the tables ``documents``, ``discrepancies`` and ``document_versions`` are new
-    (made by the set-up's CREATE ... IF NOT EXISTS)."""
+    """Version 4 follows linked documents and feeds: ``snapshots`` gains ``role`` ('page' or
+    'document') and ``content_type``; ``changes.kind`` admits the document, discrepancy and
+    announcement kinds (a CHECK, so the table is rebuilt); the tables ``documents``,
+    ``discrepancies``, ``document_versions`` and ``announcements`` are new (made by the set-up's
+    CREATE ... IF NOT EXISTS)."""
     have = {row[1] for row in conn.execute("PRAGMA table_info(snapshots)")}
     if "role" not in have:  # a schema-1 database got them with its version-2 table
         conn.execute("ALTER TABLE snapshots ADD COLUMN role TEXT NOT NULL DEFAULT 'page'"

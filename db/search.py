@@ -28,6 +28,9 @@ FTS_COLUMNS = ("name", "summary", "prefecture", "municipality", "category")
 # Linked documents' text (and link text) get the same trigram index: documents_fts.
 DOCUMENT_FTS_TABLE = "documents_fts"
 DOCUMENT_FTS_COLUMNS = ("link_text", "text")
+# And the feeds' announcements: announcements_fts.
+ANNOUNCEMENT_FTS_TABLE = "announcements_fts"
+ANNOUNCEMENT_FTS_COLUMNS = ("title", "description")
 
 
 _RESULT_COLUMNS = "a.id, a.fiscal_year, a.name, a.prefecture, a.municipality, a.category, a.summary"
@@ -70,7 +73,8 @@ def create_search(conn: sqlite3.Connection) -> bool:
     db = sqlite_utils.Database(conn)
     try:
         for table, fts, columns in (("adoptions", FTS_TABLE, FTS_COLUMNS),
-                                    ("documents", DOCUMENT_FTS_TABLE, DOCUMENT_FTS_COLUMNS)):
+                                    ("documents", DOCUMENT_FTS_TABLE, DOCUMENT_FTS_COLUMNS),
+                                    ("announcements", ANNOUNCEMENT_FTS_TABLE, ANNOUNCEMENT_FTS_COLUMNS)):
             if not db[fts].exists():
                 db[table].enable_fts(columns, tokenize="trigram", create_triggers=True)
     except sqlite3.OperationalError as e:  # "no such tokenizer: trigram" (SQLite < 3.34)

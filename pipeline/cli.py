@@ -259,7 +259,9 @@ def demo(directory: Path) -> None:
     an empty database, the same page again (304s), a page with a new 令和3年度
     (fictional demo data), an edited 事業概要 and a removed body, then a replaced
     令和2年度 adoption list PDF that leaves out a body (a changed document and a
-    discrepancy). Prints the changes of each run.
+    discrepancy). A feed source reads a sample of the ministry's news.rdf from the
+    first run: its announcement of 令和3年度 leads the portal page, and the year is
+    shown as pending until run 3. Prints the changes of each run.
     """
     from .demo import run_demo
 

@@ -22,6 +22,7 @@ from scraper.parsers import PARSERS
 from .report.messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES
 
 DEFAULT_USER_AGENT = "kankei/0.1 (+set http.user_agent to your contact)"
+DEFAULT_KEYWORDS = ("関係人口", "モデル事業", "採択")
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Source:
     url: str
     parser: str
     documents: bool | None = None  # follow linked documents; None: the default (model_projects sources only)
+    keywords: list[str] = field(default_factory=lambda: list(DEFAULT_KEYWORDS))  # feed: which items are kept
+    follow: bool = False  # feed: fetch each matching item's page as a text page, with its documents
 
     @property
     def follows_documents(self) -> bool:
@@ -90,7 +93,7 @@ class Config:
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "storage": ("database", "snapshots"),
     "http": ("user_agent", "timeout", "retries", "backoff", "min_interval", "max_bytes", "allowed_hosts", "respect_robots"),
-    "sources": ("name", "url", "parser", "documents"),
+    "sources": ("name", "url", "parser", "documents", "keywords", "follow"),
     "schedule": ("cron", "timezone", "jitter"),
     "notify": ("urls", "failure_threshold"),
     "report": ("language", "timezone"),
@@ -189,7 +192,14 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
         if any(other.name == name for other in sources):
             raise fail(f"{key}.name", f"{name!r} is used twice")
         documents = _bool(s, f"{key}.documents", None, fail) if "documents" in s else None
-        sources.append(Source(name=name, url=url, parser=parser, documents=documents))
+        if parser != "feed" and ("keywords" in s or "follow" in s):
+            raise fail(f"{key}.{'keywords' if 'keywords' in s else 'follow'}", 'applies only to parser = "feed"')
+        keywords = _str_list(s, f"{key}.keywords", list(DEFAULT_KEYWORDS), fail)
+        follow = _bool(s, f"{key}.follow", False, fail)
+        if ":" in name:
+            raise fail(f"{key}.name", f"must not contain ':' (it names a feed's followed pages), got {name!r}")
+        sources.append(Source(name=name, url=url, parser=parser, documents=documents, keywords=keywords,
+                              follow=follow))
     if sum(1 for s in sources if s.parser == "model_projects") > 1:
         raise fail("[[sources]]", "may have at most one source with parser = \"model_projects\"")
 

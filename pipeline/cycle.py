@@ -13,13 +13,14 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from db import schema, store
+from db import announcements, schema, store
 from db.snapshots import SnapshotStore
 from scraper.compare import Change, compare_model_projects, compare_text
 from scraper.errors import KankeiError, printable, public_url
-from scraper.fetch import Fetcher, FetchResult
-from scraper.model import ModelProjectsPage, TextPage
+from scraper.fetch import FEED_TYPES, PAGE_TYPES, Fetcher, FetchResult
+from scraper.model import FeedPage, ModelProjectsPage, TextPage
 from scraper.parsers import decode_and_parse
 
 from . import documents
@@ -128,6 +129,8 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None, *, accept_removals
             before = previous_failures(conn, source.name)
             try:
                 results.append(run_source(conn, snapshots, fetcher, source, run_id, accept_removals, config=config))
+                if source.parser == "feed" and source.follow and results[-1].status != "failed":
+                    results += follow_feed(conn, snapshots, fetcher, source, run_id, config)
             except (sqlite3.Error, OSError) as e:  # the disk or the database: this source fails, the run goes on
                 results.append(_fail(conn, source, run_id, storage_error(config, e)))
             except Exception as e:  # a bug met on a hostile page: this source fails, the run goes on
@@ -142,6 +145,28 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None, *, accept_removals
         if own_fetcher:
             fetcher.close()
         conn.close()
+
+
+def follow_feed(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source, run_id: int,
+                config: Config) -> list[SourceResult]:
+    """A feed with ``follow``: each announcement's page, tracked as a text page with its documents, as
+    source ``<feed>:<announcement id>``. Pages on hosts outside ``http.allowed_hosts`` are not requested."""
+    results = []
+    allowed = {h.lower() for h in config.http.allowed_hosts}
+    for announcement_id, link in announcements.followed(conn, source.name):
+        if (urlsplit(link).hostname or "").lower() not in allowed:
+            continue
+        page = Source(name=f"{source.name}:{announcement_id}", url=link, parser="text", documents=True)
+        before = previous_failures(conn, page.name)
+        try:
+            results.append(run_source(conn, snapshots, fetcher, page, run_id, config=config))
+        except (sqlite3.Error, OSError) as e:
+            results.append(_fail(conn, page, run_id, storage_error(config, e)))
+        except Exception as e:  # a bug met on a hostile page: this page fails, the run goes on
+            log.debug("%s: unexpected error", page.name, exc_info=True)
+            results.append(_fail(conn, page, run_id, f"{public_url(link)}: unexpected {type(e).__name__}: {e}"))
+        results[-1].previous_failures = before
+    return results
 
 
 def storage_error(config: Config, e: sqlite3.Error | OSError) -> str:
@@ -228,6 +253,7 @@ def _run_page(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetch
             source.url,
             etag=previous["etag"] if previous else None,
             last_modified=previous["last_modified"] if previous else None,
+            accept=FEED_TYPES if source.parser == "feed" else PAGE_TYPES,
         )
     except KankeiError as e:
         return _fail(conn, source, run_id, str(e))
@@ -262,7 +288,7 @@ def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Sou
     url = public_url(source.url)
     body = fetched.body or b""
     stored = snapshots.put(body) if body else None
-    encoding, parsed, error = decode_and_parse(body, fetched.content_type, source.parser)
+    encoding, parsed, error = decode_and_parse(body, fetched.content_type, source.parser, parser_options(source))
     if error is not None:
         error = f"{url}: {error}"
 
@@ -273,6 +299,7 @@ def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Sou
                 conn, run_id=run_id, source=source.name, url=url, fetched_at=fetched.fetched_at,
                 http_status=fetched.status, etag=fetched.etag, last_modified=fetched.last_modified,
                 sha256=stored.sha256, size=stored.size, path=stored.path, encoding=encoding,
+                **({"content_type": fetched.content_type} if source.parser == "feed" else {}),
             )
         if error is None and parsed is not None:
             try:
@@ -295,7 +322,12 @@ def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Sou
                         http_status=fetched.status, warnings=warnings, accepted_removals=accepted)
 
 
-def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjectsPage | TextPage,
+def parser_options(source: Source) -> dict[str, object]:
+    """What a bytes parser is given besides the body (:data:`scraper.parsers.BYTES_PARSERS`)."""
+    return {"keywords": source.keywords} if source.parser == "feed" else {}
+
+
+def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjectsPage | TextPage | FeedPage,
                  run_id: int, accept_removals: bool = False) -> tuple[list[Change], str | None]:
     """Load the stored state, compare ``parsed`` with it, write what changed.
 
@@ -311,6 +343,17 @@ def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjects
         if comparison.changes:
             store.write_model_projects(conn, comparison, run_id)
         return comparison.changes, reason
+    if isinstance(parsed, FeedPage):
+        # Only items that match a keyword are kept; an item the feed no longer lists is not a removal.
+        known = announcements.known_keys(conn, source.name)
+        changes = []
+        for item in parsed.items:
+            if item.matched and item.item_key not in known:
+                known.add(item.item_key)
+                announcements.insert(conn, source.name, item, run_id)
+                changes.append(Change("announcement_added", item.fiscal_year, item.title, item.link, None,
+                                      item.published_utc or item.published))
+        return changes, None
     changes = compare_text(source.name, store.load_page_text(conn, source.name), parsed.text)
     if changes:
         store.save_page(conn, source.name, public_url(source.url), parsed.title, parsed.text, run_id)

@@ -13,6 +13,12 @@ in Shift_JIS (cp932) with no charset in the HTTP header, like the real site:
 Every page links each year's adoption list and a results report (``samples/documents/``,
 made by ``scripts/make_documents.py``), served beside it with ETags: the first run records
 them, later runs ask for each with a conditional GET.
+
+A feed source ``soumu-news`` reads ``samples/news.rdf`` (RSS 1.0 in Shift_JIS, like the
+ministry's news.rdf) from the first run: its one matching item announces the (fictional)
+令和3年度 adoptions, so 令和3年度 is pending, announced but not on the portal page, until run 3
+puts it there. (It does not follow the item's page: its 別紙 would be cross-checked against
+the portal page from run 3 on, which the feed's own tests do.)
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from .cycle import RunResult, run_cycle
 from .format import change_line
 
 PAGE_PATH = "/kankeijinkou/discription/index.html"
+FEED_PATH = "/news.rdf"
 MARKER = ".kankei-demo"
 
 R02_LIST = "/main_content/r02_saitaku.pdf"
@@ -51,9 +58,11 @@ LINKS = {
 
 # (page sample, what the run shows, documents replaced before it: path -> sample file)
 STEPS: list[tuple[str, str, dict[str, str]]] = [
-    ("v1_baseline.html", "baseline: the page as captured and its linked PDFs, loaded into an empty database", {}),
+    ("v1_baseline.html", "baseline: the ministry's feed announcing 令和3年度, the page as captured and its linked "
+                         "PDFs, loaded into an empty database", {}),
     ("v1_baseline.html", "the same page again: conditional GETs, the server answers 304 for the page and each PDF", {}),
-    ("v2_new_year.html", "a new fiscal year 令和3年度 appears (fictional demo data)", {}),
+    ("v2_new_year.html", "a new fiscal year 令和3年度 appears on the page, announced since run 1 "
+                         "(fictional demo data)", {}),
     ("v3_edited.html", "an edited 事業概要 and a removed body", {}),
     ("v3_edited.html", "the same page, but the 令和2年度 adoption list PDF now leaves out 南知多町: "
                        "a changed document and a discrepancy", {R02_LIST: "r02_saitaku_v2.pdf"}),
@@ -152,14 +161,16 @@ class SamplePageServer:
         self.httpd.server_close()
 
 
-def demo_config(directory: Path, url: str) -> Config:
+def demo_config(directory: Path, url: str, feed_url: str | None = None) -> Config:
+    """The demo's configuration: the portal page at ``url``, and the feed at ``feed_url`` when given."""
+    feeds = [Source(name="soumu-news", url=feed_url, parser="feed")] if feed_url else []
     return Config(
         path=None,
         database=directory / "kankei.db",
         snapshots=directory / "snapshots",
         http=HttpConfig(user_agent="kankei-demo/0.1 (+offline demo)", timeout=10, retries=1,
                         min_interval=0, allowed_hosts=["127.0.0.1"]),
-        sources=[Source(name="model-projects", url=url, parser="model_projects")],
+        sources=[Source(name="model-projects", url=url, parser="model_projects"), *feeds],
     )
 
 
@@ -171,7 +182,8 @@ def write_demo_config(directory: Path, url: str) -> Path:
         '[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n\n'
         '[http]\nuser_agent = "kankei-demo/0.1 (+offline demo)"\nallowed_hosts = ["127.0.0.1"]\n'
         "min_interval = 0\n\n"
-        f'[[sources]]\nname = "model-projects"\nurl = "{url}"\nparser = "model_projects"\n',
+        f'[[sources]]\nname = "model-projects"\nurl = "{url}"\nparser = "model_projects"\n\n'
+        f'[[sources]]\nname = "soumu-news"\nurl = "{url.replace(PAGE_PATH, FEED_PATH)}"\nparser = "feed"\n',
         encoding="utf-8",
     )
     return path
@@ -191,10 +203,13 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> list[RunRe
     prepare_directory(directory)
     results = []
     with SamplePageServer() as server:
-        config = demo_config(directory, server.url)
+        config = demo_config(directory, server.url, server.url.replace(PAGE_PATH, FEED_PATH))
         write_demo_config(directory, server.url)
         for path, name in DOCUMENTS.items():
             server.serve_file(path, sample_bytes(f"documents/{name}"), "application/pdf")
+        base = server.url.removesuffix(PAGE_PATH).encode("ascii")
+        server.serve_file(FEED_PATH, sample_bytes("news.rdf").replace(b"https://www.soumu.go.jp", base),
+                          "application/rss+xml")
         for step, (sample, title, replaced) in enumerate(STEPS, start=1):
             for path, name in replaced.items():
                 server.serve_file(path, sample_bytes(f"documents/{name}"), "application/pdf")
@@ -208,4 +223,21 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> list[RunRe
                     continue
                 for change in source.changes:
                     echo("   " + change_line(change))
+            for line in pending_lines(config):
+                echo(line)
     return results
+
+
+def pending_lines(config: Config) -> list[str]:
+    """The years announced as adopted but not on the portal page yet (the leading signal)."""
+    from db import announcements, schema
+
+    conn = schema.connect(config.database)
+    try:
+        pending = [f"pending: FY{r['fiscal_year']} announced {r['announced']} ({r['title']}), "
+                   "not yet on the portal page" for r in announcements.pending_years(conn)]
+        if not pending and conn.execute("SELECT 1 FROM announcements").fetchone():
+            pending = ["pending: none (every year announced as adopted is on the portal page)"]
+        return pending
+    finally:
+        conn.close()

@@ -182,7 +182,9 @@ def _record_one(conn: sqlite3.Connection, source: str, link: DocumentLink, old: 
             content["text_status"] = fetch.text_status
     name = link.link_text or link.url
     if old is None or old.removed:
-        row = {"source": source, "url": link.url, **meta, "text_status": "not_fetched", **content}
+        # a document linked again keeps what was stored of it unless it was fetched anew
+        row = {"source": source, "url": link.url, **meta, "text_status": old.text_status if old else "not_fetched",
+               **content}
         if old is None:
             document_id = db_documents.insert(conn, row, run_id)
         else:

@@ -32,7 +32,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,11 @@ from db import schema, store
 from db.connection import connect, connect_readonly, transaction
 from db.snapshots import SnapshotError, SnapshotStore
 from scraper.errors import KankeiError
-from scraper.parsers import decode_and_parse
+from scraper.parsers import BYTES_PARSERS, decode_and_parse
 
 from .config import Config, Source
 from . import documents
-from .cycle import apply_parsed
+from .cycle import apply_parsed, parser_options
 from .guard import RemovalsRefused
 from .lock import run_lock
 
@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 REPLAYED = frozenset({
     "runs", "meta", "snapshots", "fiscal_years", "adoptions", "partners", "categories", "changes", "pages",
     "source_state", "adoption_versions", "fiscal_year_versions", "category_versions",
-    "documents", "document_versions", "discrepancies",
+    "documents", "document_versions", "discrepancies", "announcements",
 })
 # Columns that cannot be re-derived exactly, left out of the comparison: the time of a
 # fetch failure that stored no snapshot is not recorded anywhere but in source_state.
@@ -188,8 +188,10 @@ class _Replayer:
     def __init__(self, old: sqlite3.Connection, new: sqlite3.Connection, config: Config,
                  snapshots: SnapshotStore) -> None:
         self.old, self.new, self.config, self.snapshots = old, new, config, snapshots
-        self.configured = {s.name: s.parser for s in config.sources}
+        self.configured = {s.name: s for s in config.sources}
+        # sources that followed documents: as configured, and any that stored some (a feed's followed pages)
         self.follows = {s.name for s in config.sources if s.follows_documents}
+        self.follows |= {r[0] for r in old.execute("SELECT DISTINCT source FROM documents")}
         self.columns = [c for c in _columns(old, "snapshots") if c in _columns(new, "snapshots")]
 
     def replay(self, snap: sqlite3.Row, result: RebuildResult, docs: list[sqlite3.Row] = ()) -> None:
@@ -206,8 +208,10 @@ class _Replayer:
             return
         source = self.source(snap)
         declared = f"text/html; charset={snap['encoding']}" if snap["encoding"] else None
+        if source.parser in BYTES_PARSERS:  # as fetched: the feed reads its own declaration
+            declared = snap["content_type"]
         body = self.body(snap)
-        encoding, page, error = decode_and_parse(body, declared, source.parser)
+        encoding, page, error = decode_and_parse(body, declared, source.parser, parser_options(source))
         self.insert(snap, encoding)
         if error is not None or page is None:
             message = f"{source.url}: {error}" if error else "no content"
@@ -278,7 +282,9 @@ class _Replayer:
     def source(self, snap: sqlite3.Row) -> Source:
         """The snapshot's source, with the URL it was fetched from (what the run stored in pages.url)."""
         name = snap["source"]
-        parser = self.configured[name] if name in self.configured else _former_parser(self.old, name)
+        if name in self.configured:
+            return replace(self.configured[name], url=snap["url"])
+        parser = _former_parser(self.old, name)
         if parser is None:
             raise RebuildError(f"{_name(snap)}: source {name!r} is no longer configured and its parser is unknown; "
                                f"add it back to [[sources]] in {self.config.path or 'the config'}")
@@ -312,6 +318,8 @@ def _former_parser(old: sqlite3.Connection, source: str) -> str | None:
     """The parser a source that is no longer configured had, judged by what it stored."""
     if old.execute("SELECT 1 FROM pages WHERE source = ?", (source,)).fetchone():
         return "text"
+    if old.execute("SELECT 1 FROM announcements WHERE source = ?", (source,)).fetchone():
+        return "feed"
     if old.execute("SELECT 1 FROM changes WHERE source = ? AND kind IN ('year_added', 'adoption_added') LIMIT 1", (source,)).fetchone():
         return "model_projects"
     return None

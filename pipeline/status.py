@@ -29,7 +29,7 @@ def _row(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> di
 def collect(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything ``kankei status`` shows, as plain JSON-ready data."""
     out: dict[str, Any] = {"database": str(config.database), "last_run": None, "last_ok_run": None,
-                           "sources": [], "last_change": None, "pending_notifications": 0,
+                           "sources": [], "last_change": None, "pending_notifications": 0, "pending_years": [],
                            "schedule": None}
     if config.schedule is not None:
         from .schedule import next_run_time
@@ -58,6 +58,7 @@ def collect(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
                 states = {}
             out["last_change"] = _row(conn, "SELECT run_id, detected_at, kind, fiscal_year, name, field, source "
                                             "FROM changes ORDER BY id DESC LIMIT 1")
+            out["pending_years"] = _pending_years(conn)
             from .notify import pending_count
 
             out["pending_notifications"] = pending_count(conn)
@@ -83,6 +84,16 @@ def collect(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
                            "consecutive_failures": 0, "last_error": None, "last_error_at": None,
                            "last_change": None, "document_problems": []} for s in config.sources]
     return out
+
+
+def _pending_years(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Years a feed announced as adopted that the portal page does not list yet (none before feeds)."""
+    from db.announcements import PENDING_SQL
+
+    try:
+        return [dict(r) for r in conn.execute(PENDING_SQL)]
+    except sqlite3.OperationalError:  # a database from before feeds
+        return []
 
 
 def _document_problems(conn: sqlite3.Connection, source: str) -> list[dict[str, Any]]:
@@ -133,6 +144,9 @@ def render_text(data: dict[str, Any], threshold: int) -> str:
         for d in s.get("document_problems", []):
             error = f": {d['error']}" if d["error"] else ""
             lines.append(f"  document problem: {d['link_text'] or d['url']} ({d['text_status']}) {d['url']}{error}")
+    for p in data.get("pending_years", []):
+        lines.append(f"pending year: FY{p['fiscal_year']} announced {p['announced']} by {p['source']} "
+                     f"({p['title']}), not yet on the portal page")
     if data["pending_notifications"]:
         lines.append(f"notifications waiting to be retried: {data['pending_notifications']}")
     sched = data["schedule"]

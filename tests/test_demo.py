@@ -29,8 +29,9 @@ def test_demo_records_new_year_edit_removal_document_change_and_discrepancy(tmp_
         (5, "document_changed", "令和2年度採択団体一覧", R02),
         (5, "discrepancy_found", "南知多町", R02),
     ]
-    assert conn.execute("SELECT COUNT(*) FROM snapshots WHERE role = 'page'").fetchone()[0] == 5
-    assert conn.execute("SELECT encoding FROM snapshots WHERE role = 'page' AND http_status = 200").fetchall() == \
+    page = "role = 'page' AND source = 'model-projects'"
+    assert conn.execute(f"SELECT COUNT(*) FROM snapshots WHERE {page}").fetchone()[0] == 5
+    assert conn.execute(f"SELECT encoding FROM snapshots WHERE {page} AND http_status = 200").fetchall() == \
         [("cp932",)] * 3
     # the PDFs: four bodies in run 1; later 304s store no row; the replaced list's new body in run 5
     assert conn.execute("SELECT run_id, COUNT(*) FROM snapshots WHERE role = 'document' GROUP BY run_id"
@@ -38,6 +39,14 @@ def test_demo_records_new_year_edit_removal_document_change_and_discrepancy(tmp_
     assert conn.execute("SELECT kind, name, fiscal_year, resolved_run FROM discrepancies").fetchall() == [
         ("missing_from_document", "南知多町", 2020, None)]
     assert "南知多町: on the page but not in the document" in result.output
+    # The feed announced 令和3年度 in run 1; the portal page listed it in run 3: pending until then.
+    assert conn.execute("SELECT source, fiscal_year, first_seen_run FROM announcements").fetchall() == [
+        ("soumu-news", 2021, 1)]
+    runs = result.output.split("== Run ")[1:]
+    assert all("pending: FY2021 announced 2021-04-27T08:00:00Z" in runs[n] for n in (0, 1))
+    assert all("pending: none" in runs[n] for n in (2, 3, 4))
+    report = CliRunner().invoke(cli, ["--config", str(directory / "config.toml"), "report", "--run", "1"]).stdout
+    assert "announced on 2021-04-27, not yet on the portal page" in report
 
 
 def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:

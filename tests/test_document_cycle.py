@@ -144,6 +144,11 @@ def test_a_removed_link_gives_document_removed_and_the_results_report_is_never_c
     assert [(c.kind, c.name, c.field.rsplit("/", 1)[-1]) for c in result.changes] == [
         ("document_removed", "令和2年度成果報告書", "r02_seika.pdf")]
     assert rows(config, "SELECT removed, last_changed_run FROM documents WHERE url LIKE '%seika%'") == [(1, 2)]
+    # linked again: added again (its unchanged body answers 304), with what was stored of it
+    http_server.route(PAGE, cached(page(), "text/html"))
+    again = run_cycle(config)
+    assert [(c.kind, c.name, c.new_value) for c in again.changes] == [("document_added", "令和2年度成果報告書", "ok")]
+    assert rows(config, "SELECT removed, text_status, pages FROM documents WHERE url LIKE '%seika%'") == [(0, "ok", 2)]
 
 
 def test_bad_documents_get_their_status_and_the_page_still_succeeds(http_server: LoopbackServer,
@@ -168,6 +173,9 @@ def test_bad_documents_get_their_status_and_the_page_still_succeeds(http_server:
         ("エラーページ", "corrupt", 1), ("暗号化された一覧", "encrypted", 1), ("スキャンした一覧", "no_text", 0)]
     assert rows(config, "SELECT COUNT(*) FROM adoptions") == [(99,)]
     assert rows(config, "SELECT COUNT(*) FROM discrepancies") == [(0,)]
+    report = CliRunner().invoke(cli, ["--config", str(config.path), "report"]).stdout
+    assert "- Added: 暗号化された一覧" in report and "no text: encrypted" in report, report
+    assert "no text: corrupt" in report and "no text: too\\_large" in report  # Markdown-escaped
     status = CliRunner().invoke(cli, ["--config", str(config.path), "status"])
     assert status.exit_code == 0 and "消えた一覧" in status.output and "too_large" in status.output, status.output
 

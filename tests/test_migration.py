@@ -41,6 +41,11 @@ def downgrade(db: Path, *, point_state_at_304: bool = False) -> None:
     for table in ("discrepancies", "document_versions", "documents"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("DELETE FROM snapshots WHERE role = 'document'")
+    # and no feeds (schema 4 added them too)
+    conn.execute("DELETE FROM changes WHERE kind = 'announcement_added'")
+    for table in ("snapshots", "source_state"):
+        conn.execute(f"DELETE FROM {table} WHERE source IN (SELECT source FROM announcements)")
+    conn.execute("DELETE FROM announcements")
     # numbered as a run without documents numbered them
     conn.execute("UPDATE changes SET id = -(SELECT COUNT(*) FROM changes c WHERE c.id <= changes.id)")
     conn.execute("UPDATE changes SET id = -id")
@@ -61,10 +66,13 @@ def downgrade(db: Path, *, point_state_at_304: bool = False) -> None:
     conn.close()
 
 
-def rows(db: Path, sql: str) -> list[tuple]:
+PAGES = "role = 'page' AND source NOT IN (SELECT source FROM announcements)"  # what schema 1 could have
+
+
+def rows(db: Path, sql: str, *args: object) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, args).fetchall()
     finally:
         conn.close()
 
@@ -73,21 +81,22 @@ def test_connect_migrates_a_schema_1_database(pristine_demo: Path, tmp_path: Pat
     directory = tmp_path / "demo"
     shutil.copytree(pristine_demo, directory)
     db = directory / "kankei.db"
-    expected = rows(db, "SELECT * FROM snapshots WHERE role = 'page' ORDER BY id")
+    expected = rows(db, f"SELECT * FROM snapshots WHERE {PAGES} ORDER BY id")
     columns = rows(db, "SELECT name FROM pragma_table_info('snapshots')")
-    body = rows(db, "SELECT max(id) FROM snapshots WHERE role = 'page' AND http_status = 200")[0][0]
+    body = rows(db, f"SELECT max(id) FROM snapshots WHERE {PAGES} AND http_status = 200")[0][0]
+    last = rows(db, "SELECT max(id) FROM snapshots")[0][0]
     # A 304 after the last body too, so that the state points at a 304 row, as schema 1 did.
     conn = schema.connect(db)
     conn.execute("INSERT INTO runs(id, started_at, finished_at, status, summary) "
                  "VALUES (6, '2026-01-05T00:00:00Z', '2026-01-05T00:00:01Z', 'ok', '{}')")
     conn.execute("INSERT INTO snapshots(id, run_id, source, fetched_at, http_status, same_as, etag) "
-                 "VALUES (11, 6, 'model-projects', '2026-01-05T00:00:00Z', 304, ?, '\"new\"')", (body,))
+                 "VALUES (?, 6, 'model-projects', '2026-01-05T00:00:00Z', 304, ?, '\"new\"')", (last + 1, body))
     conn.close()
-    expected.append((11, 6, "model-projects", None, "2026-01-05T00:00:00Z", 304, body, '"new"') + (None,) * 5
+    expected.append((last + 1, 6, "model-projects", None, "2026-01-05T00:00:00Z", 304, body, '"new"') + (None,) * 5
                     + ("page", None))
     downgrade(db, point_state_at_304=True)
     assert rows(db, "SELECT http_status, sha256 IS NOT NULL, last_snapshot_id FROM snapshots, source_state "
-                    "WHERE snapshots.id = 11") == [(304, 1, 11)]
+                    "WHERE snapshots.id = ?", last + 1) == [(304, 1, last + 1)]
 
     schema.connect(db).close()
 
@@ -106,7 +115,7 @@ def test_rebuild_of_a_schema_1_database(pristine_demo: Path, tmp_path: Path) -> 
     directory = tmp_path / "demo"
     shutil.copytree(pristine_demo, directory)
     db = directory / "kankei.db"
-    expected = rows(db, "SELECT * FROM snapshots WHERE role = 'page' ORDER BY id")
+    expected = rows(db, f"SELECT * FROM snapshots WHERE {PAGES} ORDER BY id")
     downgrade(db)
     config = directory / "config.toml"
     config.write_text('[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n\n[http]\n'
@@ -147,7 +156,8 @@ def test_schema_2_search_index_is_replaced_by_sqlite_utils_one(tmp_path: Path) -
 
     conn = schema.connect(db)
     triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
-    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au", "documents_ad", "documents_ai", "documents_au"]
+    assert triggers == ["adoptions_ad", "adoptions_ai", "adoptions_au", "announcements_ad", "announcements_ai",
+                        "announcements_au", "documents_ad", "documents_ai", "documents_au"]
     conn.execute("INSERT INTO adoptions(fiscal_year, name, prefecture, municipality, summary, first_seen_run, "
                  "last_changed_run) VALUES (2020, '邑南町', '島根県', '邑南町', '関係人口の拡大', 1, 1)")
     conn.execute("INSERT INTO adoptions_fts(adoptions_fts, rank) VALUES ('integrity-check', 1)")

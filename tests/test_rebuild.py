@@ -40,6 +40,11 @@ allowed_hosts = ["127.0.0.1"]
 name = "model-projects"
 url = "http://127.0.0.1/{PAGE.lstrip('/')}"
 parser = "model_projects"
+
+[[sources]]
+name = "soumu-news"
+url = "http://127.0.0.1/news.rdf"
+parser = "feed"
 """, encoding="utf-8")
     return config
 
@@ -67,21 +72,22 @@ def leftovers(directory: Path) -> list[str]:
 def test_rebuild_of_the_demo_reproduces_every_table(demo: Path) -> None:
     db = demo.parent / "kankei.db"
     expected = tables(db)
-    assert len(expected["adoption_versions"]) == 104 and len(expected["changes"]) == 122
+    assert len(expected["adoption_versions"]) == 104 and len(expected["changes"]) == 123
     assert len(expected["documents"]) == 4 and len(expected["discrepancies"]) == 1
+    assert len(expected["announcements"]) == 1
     # Damage every derived table, so only a real replay can restore them.
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA foreign_keys = ON")
     for table in ("changes", "adoption_versions", "fiscal_year_versions", "category_versions", "partners",
-                  "discrepancies", "document_versions", "documents", "adoptions", "categories", "fiscal_years",
-                  "source_state"):
+                  "discrepancies", "document_versions", "documents", "announcements", "adoptions", "categories",
+                  "fiscal_years", "source_state"):
         conn.execute(f"DELETE FROM {table}")
     conn.commit()
     conn.close()
 
     result = invoke(demo)
     assert result.exit_code == 0, result.output
-    assert "Replayed 10 snapshots of 5 runs: 3 parsed, 2 unchanged (304), 0 failed to parse; 122 changes derived." \
+    assert "Replayed 15 snapshots of 5 runs: 4 parsed, 6 unchanged (304), 0 failed to parse; 123 changes derived." \
         in result.output
     assert "adoptions: 0 rows only in the previous database, 101 only in the rebuilt one" in result.output
     assert tables(db) == expected

@@ -53,7 +53,7 @@ def test_default_range_is_the_latest_run_with_changes(demo: Path) -> None:
     everything = select_changes(conn, since="2000-01-01")
     assert [r.run_id for r in everything.runs] == [1, 3, 4, 5]  # run 2 (a 304) found nothing
     assert everything.range["runs_checked"] == 5
-    assert everything.runs[0].initial_load_sources == ["model-projects"]
+    assert everything.runs[0].initial_load_sources == ["model-projects", "soumu-news"]
     assert not everything.runs[1].initial_load_sources
 
 
@@ -175,7 +175,8 @@ def test_json_round_trips_with_the_documented_keys(demo: Path) -> None:
     assert [r["run_id"] for r in data["runs"]] == [1, 3, 4, 5]
     run1, run3, run4, run5 = data["runs"]
     assert set(run4) == {"run_id", "started_at", "finished_at", "status", "initial_load_sources", "counts", "changes"}
-    assert run1["counts"] == {"year_added": 3, "adoption_added": 99, "category_changed": 7, "document_added": 4}
+    assert run1["counts"] == {"year_added": 3, "adoption_added": 99, "category_changed": 7, "document_added": 4,
+                              "announcement_added": 1}
     assert run5["counts"] == {"document_changed": 1, "discrepancy_found": 1}
     found = next(c for c in run5["changes"] if c["kind"] == "discrepancy_found")
     assert (found["name"], found["new_value"], found["field"].rsplit("/", 1)[-1]) == (

@@ -131,7 +131,7 @@ def test_views_current_adoptions_and_changes_detail(demo_db: Path) -> None:
     assert conn.execute("SELECT COUNT(*) FROM current_adoptions WHERE name = '小布施町'").fetchone()[0] == 0
 
     rows = conn.execute("SELECT * FROM changes_detail ORDER BY id").fetchall()
-    assert len(rows) == conn.execute("SELECT COUNT(*) FROM changes").fetchone()[0] == 122
+    assert len(rows) == conn.execute("SELECT COUNT(*) FROM changes").fetchone()[0] == 123
     removal = next(r for r in rows if r["kind"] == "adoption_removed")
     run4 = conn.execute("SELECT started_at, finished_at FROM runs WHERE id = 4").fetchone()
     snap4 = conn.execute("SELECT url, sha256, path, fetched_at FROM snapshots WHERE run_id = 4").fetchone()

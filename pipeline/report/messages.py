@@ -94,6 +94,7 @@ EN: dict[str, Message] = {
     "document_added": "Added: {name}",
     "document_removed": "Removed: {name}",
     "document_changed": "Changed: {name}",
+    "document_problem": "no text: {status}",
     "discrepancies_heading": "Discrepancies between the page and its adoption lists",
     "missing_from_document": "{year}: {name} is on the page but not in {document}",
     "missing_from_page": "{year}: {name} is in {document} but not on the page",
@@ -105,6 +106,11 @@ EN: dict[str, Message] = {
     "documents_removed": ("{n} document removed", "{n} documents removed"),
     "discrepancies_found": ("{n} discrepancy found", "{n} discrepancies found"),
     "discrepancies_resolved": ("{n} discrepancy resolved", "{n} discrepancies resolved"),
+    # announcements (feeds)
+    "announcements_heading": "Announcements",
+    "announcement_date": "{date}:",
+    "pending_note": "announced on {date}, not yet on the portal page",
+    "announcements": ("{n} announcement", "{n} announcements"),
 }
 
 JA: dict[str, Message] = {
@@ -183,6 +189,7 @@ JA: dict[str, Message] = {
     "document_added": "資料「{name}」が追加されました",
     "document_removed": "資料「{name}」が削除されました",
     "document_changed": "資料「{name}」が変更されました",
+    "document_problem": "テキストを読み取れません：{status}",
     "discrepancies_heading": "ページと採択団体一覧（資料）の食い違い",
     "missing_from_document": "{year}：{name}はページに掲載されていますが、資料「{document}」にありません",
     "missing_from_page": "{year}：{name}は資料「{document}」にありますが、ページに掲載されていません",
@@ -194,6 +201,11 @@ JA: dict[str, Message] = {
     "documents_removed": "資料 {n} 件削除",
     "discrepancies_found": "食い違い {n} 件",
     "discrepancies_resolved": "食い違い {n} 件解消",
+    # 報道発表（フィード）
+    "announcements_heading": "報道発表",
+    "announcement_date": "{date}：",
+    "pending_note": "{date}に発表、ポータルサイトにはまだ掲載されていません",
+    "announcements": "報道発表 {n} 件",
 }
 
 FIELDS_JA: dict[str, str] = {

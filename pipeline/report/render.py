@@ -104,6 +104,8 @@ def initial_summary(changes: list[ReportChange], t: Messages) -> str:
         parts.append(t("categories", n=cats))
     if documents := sum(1 for c in changes if c.kind == "document_added"):
         parts.append(t("documents", n=documents))
+    if announced := sum(1 for c in changes if c.kind == "announcement_added"):
+        parts.append(t("announcements", n=announced))
     for c in changes:
         if c.kind == "text_changed":
             parts.append(t("page_text_lines", n=sum(1 for op, _ in diff_lines(c.new_value) if op == "+")))
@@ -113,6 +115,8 @@ def initial_summary(changes: list[ReportChange], t: Messages) -> str:
 def run_headline(run: ReportRun, t: Messages) -> str:
     """A short title for a run: what it found (an Atom entry's title)."""
     parts = []
+    if announced := sum(1 for c in run.changes if c.kind == "announcement_added"):
+        parts.append(t("announcements", n=announced))
     for source in run.initial_load_sources:
         initial = [c for c in run.changes if c.initial_load and c.source == source]
         years = sum(1 for c in initial if c.kind == "year_added")
@@ -140,6 +144,31 @@ def run_headline(run: ReportRun, t: Messages) -> str:
         if counts[kind]:
             parts.append(t(key, n=counts[kind]))
     return t("headline", run=run.run_id, parts=t("headline_sep").join(parts))
+
+
+def announced(data: ReportData, run: ReportRun, c: ReportChange, t: Messages, tz: str) -> tuple[str, str | None]:
+    """An announcement's date (in ``tz`` when the feed gave a time) and, when it announces the adoptions of
+    a fiscal year (採択) that the portal page did not list after ``run``, the note saying so."""
+    value = c.new_value or ""
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        date = (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(ZoneInfo(tz))
+        shown = f"{date:%Y-%m-%d}"
+    except ValueError:
+        shown = value
+    pending = (c.fiscal_year is not None and "採択" in (c.name or "")
+               and c.fiscal_year not in data.years_on_page.get(run.run_id, set()))
+    return shown, t("pending_note", date=shown) if pending else None
+
+
+PROBLEM_STATUSES = ("no_text", "encrypted", "corrupt", "too_large", "failed")
+
+
+def document_changes(run: ReportRun) -> list[ReportChange]:
+    """The run's document changes for the Documents section: all of them, except an initial load's
+    documents that were read without a problem (those are counted in its summary)."""
+    return [c for c in run.changes if c.kind in DOCUMENT_KINDS
+            and (not c.initial_load or (c.kind == "document_added" and c.new_value in PROBLEM_STATUSES))]
 
 
 def discrepancy_text(data: ReportData, c: ReportChange, t: Messages) -> str:
@@ -194,7 +223,8 @@ def _environment(html: bool) -> Any:
         compact_diff=compact_diff, group_by_year=group_by_year, split_description=split_description,
         run_snapshots=run_snapshots, year_heading=year_heading, initial_summary=initial_summary,
         SECTIONS=SECTIONS, tile_size=charts.TILE, DOCUMENT_KINDS=DOCUMENT_KINDS,
-        DISCREPANCY_KINDS=DISCREPANCY_KINDS, discrepancy_text=discrepancy_text,
+        DISCREPANCY_KINDS=DISCREPANCY_KINDS, discrepancy_text=discrepancy_text, announced=announced,
+        document_changes=document_changes, PROBLEM_STATUSES=PROBLEM_STATUSES,
     )
     return env
 
@@ -210,7 +240,7 @@ def _context(data: ReportData, lang: str, tz: str) -> dict[str, Any]:
     t = Messages(lang)
     zone = ZoneInfo(tz)
     return {"data": data, "lang": lang, "title": t("title", range=range_title(data, t, tz)),
-            "no_changes": no_changes_text(data, t, tz), "when": lambda value: t.time(value, zone)}
+            "no_changes": no_changes_text(data, t, tz), "when": lambda value: t.time(value, zone), "tz": tz}
 
 
 def render_markdown(data: ReportData, lang: str = DEFAULT_LANGUAGE, tz: str = DEFAULT_TIMEZONE) -> str:

@@ -29,6 +29,7 @@ from .messages import DEFAULT_TIMEZONE
 REPORT_VERSION = 1
 ATOM_DEFAULT_RUNS = 20
 
+ANNOUNCEMENT_KINDS = ("announcement_added",)
 DOCUMENT_KINDS = ("document_added", "document_removed", "document_changed")
 DISCREPANCY_KINDS = ("discrepancy_found", "discrepancy_resolved")
 YEAR_KIND_ORDER = ("year_added", "year_removed", "total_changed", "adoption_added", "adoption_removed",
@@ -107,6 +108,7 @@ class ReportData:
     snapshots_root: Path | None = field(default=None, repr=False)  # for HTML links; not in JSON
     adoptions: list[AdoptionCount] = field(default_factory=list, repr=False)  # the HTML pictures; not in JSON
     document_names: dict[str, str] = field(default_factory=dict, repr=False)  # document URL -> link text; not in JSON
+    years_on_page: dict[int, set[int]] = field(default_factory=dict, repr=False)  # run -> fiscal years listed then
 
     def document_name(self, url: str | None) -> str:
         """A document as a reader knows it: its link text, else its URL."""
@@ -245,7 +247,15 @@ def select_changes(conn: sqlite3.Connection, run: int | None = None, since: str 
         runs.append(ReportRun(r["id"], r["started_at"], r["finished_at"], r["status"], initial_sources, changes))
     return ReportData(generated_at=utcnow(), database_id=database_id(conn), range=rng, sources=sources, runs=runs,
                       snapshots_root=Path(snapshots_root) if snapshots_root else None,
-                      adoptions=adoption_counts(conn), document_names=document_names(conn))
+                      adoptions=adoption_counts(conn), document_names=document_names(conn),
+                      years_on_page={r.run_id: years_on_page(conn, r.run_id) for r in runs})
+
+
+def years_on_page(conn: sqlite3.Connection, run_id: int) -> set[int]:
+    """The fiscal years the portal page listed after run ``run_id`` (from fiscal_year_versions)."""
+    return {r[0] for r in conn.execute(
+        "SELECT fiscal_year FROM fiscal_year_versions WHERE removed = 0 AND valid_from_run <= ?"
+        " AND (valid_to_run IS NULL OR valid_to_run > ?)", (run_id, run_id))}
 
 
 def document_names(conn: sqlite3.Connection) -> dict[str, str]:
@@ -267,7 +277,7 @@ def group_by_year(changes: list[ReportChange]) -> list[tuple[int | None, str | N
     document and discrepancy changes have sections of their own."""
     groups: dict[int | None, list[ReportChange]] = {}
     for c in changes:
-        if c.kind in DOCUMENT_KINDS or c.kind in DISCREPANCY_KINDS:
+        if c.kind in DOCUMENT_KINDS or c.kind in DISCREPANCY_KINDS or c.kind in ANNOUNCEMENT_KINDS:
             continue
         groups.setdefault(c.fiscal_year, []).append(c)
     order = sorted((fy for fy in groups if fy is not None), reverse=True) + ([None] if None in groups else [])

@@ -17,7 +17,11 @@ from ..errors import KankeiError
 PARSERS: dict[str, str] = {
     "model_projects": "parsers.model_projects:parse_model_projects",
     "text": "parsers.text:parse_text",
+    "feed": "parsers.feed:parse_feed",
 }
+# Parsers handed the raw bytes and the Content-Type, never decoded text (a feed's XML declaration
+# names its encoding: feedparser reads it); they take keyword options, e.g. the feed's keywords.
+BYTES_PARSERS = frozenset({"feed"})
 
 
 def _load(target: str) -> Callable[..., Any]:
@@ -25,14 +29,22 @@ def _load(target: str) -> Callable[..., Any]:
     return getattr(import_module(f"scraper.{module}"), function)
 
 
-def decode_and_parse(body: bytes, content_type: str | None, parser: str) -> tuple[str | None, Any, str | None]:
-    """Decode a fetched body (:func:`scraper.decode.decode_html`) and parse it with ``parser``.
+def decode_and_parse(body: bytes, content_type: str | None, parser: str,
+                     options: dict[str, Any] | None = None) -> tuple[str | None, Any, str | None]:
+    """Decode a fetched body (:func:`scraper.decode.decode_html`) and parse it with ``parser``
+    (a parser of :data:`BYTES_PARSERS` gets the bytes, the Content-Type and ``options`` instead).
 
     Returns ``(encoding, page, error)``: the encoding it was decoded with (None when it could
     not be), the parser's result (None on failure) and the failure's message (a
     :class:`scraper.errors.KankeiError`'s; any other exception propagates). What a run and a
     rebuild both do with a stored body.
     """
+    if parser in BYTES_PARSERS:
+        try:
+            page = _load(PARSERS[parser])(body, content_type, **(options or {}))
+            return page.encoding, page, None
+        except KankeiError as e:
+            return None, None, str(e)
     decode_html, parse = _load("decode:decode_html"), _load(PARSERS[parser])
     encoding = None
     try:
