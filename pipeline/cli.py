@@ -395,8 +395,9 @@ def serve_command(port: int, host: str, allow_sql: bool) -> None:
     same time). The front page leads with the adopted bodies, the recent real
     changes, a search and the map; /dashboard has the maps and charts. Japanese
     views: 採択団体 and 変更履歴. Canned queries: recent_changes,
-    multi_year_bodies, adoptions_per_prefecture_year, body_history, search (any
-    length, e.g. 農業). Needs no network access. Stop with Ctrl-C.
+    multi_year_bodies, adoptions_per_prefecture_year, body_history,
+    open_discrepancies, pending_years, search_documents and search (any length,
+    e.g. 農業). Needs no network access. Stop with Ctrl-C.
 
     Arbitrary SQL is allowed on a loopback address only, unless --allow-sql is
     given; canned queries, table pages and search always work. No query may build
