@@ -224,3 +224,10 @@ def test_screenshot_script_photographs_datasette_in_headless_chromium(tmp_path: 
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", data[16:24]) == (1400, 900)
         assert len(data) > 100_000  # text, tiles and bars, not a blank or error page
+
+
+def test_every_change_kind_has_a_japanese_label() -> None:
+    from db.schema import CHANGE_KINDS
+
+    labels = (Path(__file__).parent.parent / "pipeline/datasette/templates/kankei/labels.html").read_text("utf-8")
+    assert [kind for kind in CHANGE_KINDS if f'"{kind}":' not in labels] == []
