@@ -19,7 +19,6 @@ fall back to ISO-8859-1 the way ``requests.Response.text`` does.
 from __future__ import annotations
 
 import codecs
-import functools
 import logging
 import re
 
@@ -79,7 +78,6 @@ def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
     return _decode_strict(body, encoding, "detected"), encoding
 
 
-@functools.lru_cache(maxsize=256)
 def normalize_encoding(label: str) -> str | None:
     """Map a charset label to a normalised Python codec name, or None if unknown.
 
