@@ -26,7 +26,7 @@ import zipfile
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import openpyxl
-from bs4 import NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, SoupStrainer, Tag
 from openpyxl.utils.exceptions import InvalidFileException
 from pdfminer.high_level import extract_text as pdf_extract_text
 from pdfminer.pdfdocument import PDFEncryptionError
@@ -62,11 +62,13 @@ def find_documents(html: str, page_url: str, extensions: list[str]) -> list[Docu
     ``".pdf"``, any case). Links to other hosts are listed too: whether to fetch them is the
     caller's decision.
     """
+    suffixes = tuple("." + ext.lower().lstrip(".") for ext in extensions)
+    if not _links_to_documents(html, suffixes):
+        return []  # the usual page: one light pass over its links, not the whole tree
     soup = parse_html(html)
     base = page_url
     if (base_tag := soup.find("base", href=True)) is not None:
         base = urljoin(page_url, base_tag["href"].strip())
-    suffixes = tuple("." + ext.lower().lstrip(".") for ext in extensions)
     found: list[tuple[str, str, str | None]] = []  # url, link text, size note; index = marker number
     for anchor in soup.find_all("a", href=True):
         try:
@@ -84,6 +86,18 @@ def find_documents(html: str, page_url: str, extensions: list[str]) -> list[Docu
     for index, (url, text, note) in enumerate(found):
         links.setdefault(url, DocumentLink(url, text, note, years.get(index)))
     return list(links.values())
+
+
+def _links_to_documents(html: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether any link's path ends in one of ``suffixes`` (a tree of the page's links only)."""
+    for anchor in BeautifulSoup(html, "lxml", parse_only=SoupStrainer("a", href=True)).find_all("a"):
+        try:
+            path = urlsplit(anchor["href"].strip()).path
+        except ValueError:
+            continue
+        if path.lower().endswith(suffixes):
+            return True
+    return False
 
 
 def _link_text(anchor: Tag) -> tuple[str, str | None]:
