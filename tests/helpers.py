@@ -51,13 +51,15 @@ parser = "{parser}"
     return path
 
 
-def write_report_config(directory: Path, report_section: str = "") -> Path:
-    """A config beside a copied demo database (``kankei.db``, ``snapshots/``), for read commands."""
+def write_report_config(directory: Path, report_section: str = "", *, database: str | Path = "kankei.db",
+                        url: str = "http://127.0.0.1/kankeijinkou/discription/index.html") -> Path:
+    """A config for read commands (report, serve, export) on an existing database: by default the
+    ``kankei.db`` of a copied demo folder (relative to ``directory``), or any ``database`` path."""
     path = directory / "report.toml"
     path.write_text(
-        '[storage]\ndatabase = "kankei.db"\nsnapshots = "snapshots"\n'
+        f'[storage]\ndatabase = "{Path(database).as_posix()}"\nsnapshots = "snapshots"\n'
         '[http]\nuser_agent = "kankei-test/0.1"\nallowed_hosts = ["127.0.0.1"]\n'
-        '[[sources]]\nname = "model-projects"\nurl = "http://127.0.0.1/kankeijinkou/discription/index.html"\n'
+        f'[[sources]]\nname = "model-projects"\nurl = "{url}"\n'
         f'parser = "model_projects"\n{report_section}',
         encoding="utf-8",
     )

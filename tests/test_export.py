@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from db import schema
 from pipeline.cli import cli
 from pipeline.serve import attribution, make_datasette
+from tests.helpers import write_report_config
 
 SOURCE_URL = "http://127.0.0.1/kankeijinkou/discription/index.html"
 VIEWS = {"adoptions": "採択団体", "changes": "変更履歴"}
@@ -28,11 +29,7 @@ def demo(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
     directory = tmp_path_factory.mktemp("export") / "demo"
     shutil.copytree(pristine_demo, directory)
     db = directory / "kankei.db"
-    config = directory / "export.toml"
-    config.write_text(f'[storage]\ndatabase = "{db.as_posix()}"\n[http]\nuser_agent = "kankei-test/0.1"\n'
-                      'allowed_hosts = ["127.0.0.1"]\n[[sources]]\nname = "model-projects"\n'
-                      f'url = "{SOURCE_URL}"\nparser = "model_projects"\n', encoding="utf-8")
-    return db, config
+    return db, write_report_config(directory, database=db, url=SOURCE_URL)
 
 
 def view(db: Path, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.notify import MAX_BODY_CHARS, fit_body
 from pipeline.serve import database_name, is_loopback, make_datasette
-from tests.helpers import write_config
+from tests.helpers import write_config, write_report_config
 from tests.http_server import LoopbackServer, Reply, unused_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,11 +83,7 @@ def test_serve_opens_a_path_with_spaces_japanese_hash_question_mark_and_percent(
 
 
 def test_serve_command_prints_a_url_that_reaches_the_real_database(odd_db: Path, tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[storage]\ndatabase = "{odd_db.as_posix()}"\n[http]\nuser_agent = "kankei-test/0.1"\n'
-                      'allowed_hosts = ["127.0.0.1"]\n[[sources]]\nname = "model-projects"\n'
-                      'url = "http://127.0.0.1/kankeijinkou/discription/index.html"\nparser = "model_projects"\n',
-                      encoding="utf-8")
+    config = write_report_config(tmp_path, database=odd_db)
     port = unused_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", "from pipeline.cli import cli; cli()", "serve", "--config", str(config),

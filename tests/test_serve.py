@@ -25,6 +25,7 @@ from pipeline.cli import cli
 from pipeline.cycle import RunResult, run_cycle
 from pipeline.demo import SamplePageServer, demo_config, sample_bytes
 from pipeline.serve import COLUMNS, LICENSE, LICENSE_URL, METADATA_FILE, QUERIES, load_metadata_file, make_datasette
+from tests.helpers import write_report_config
 from tests.http_server import unused_port
 
 SEARCH_COLUMNS = ("name", "prefecture", "municipality", "category", "summary")
@@ -271,11 +272,7 @@ def test_serve_command_needs_a_database(tmp_path: Path) -> None:
 
 def test_kankei_serve_answers_over_http(demo_db: Path, tmp_path: Path) -> None:
     """The real command: starts, prints its URL, answers a canned query, stops on terminate."""
-    config = tmp_path / "config.toml"
-    config.write_text(f'[storage]\ndatabase = "{demo_db.as_posix()}"\n[http]\nuser_agent = "kankei-test/0.1"\n'
-                      'allowed_hosts = ["127.0.0.1"]\n[[sources]]\nname = "model-projects"\n'
-                      'url = "http://127.0.0.1/kankeijinkou/discription/index.html"\nparser = "model_projects"\n',
-                      encoding="utf-8")
+    config = write_report_config(tmp_path, database=demo_db)
     port = unused_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", "from pipeline.cli import cli; cli()", "serve", "--config", str(config),
