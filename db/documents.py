@@ -15,7 +15,7 @@ from typing import Any
 
 from scraper.model import Discrepancy
 
-from .versions import _write
+from .versions import write_version
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS document_versions (
@@ -96,7 +96,7 @@ def record_version(conn: sqlite3.Connection, document_id: int, run_id: int) -> N
     content = dict(zip((*VERSION_COLUMNS, "removed"), tuple(row), strict=True))
     current = conn.execute("SELECT * FROM document_versions WHERE source = ? AND url = ? AND valid_to_run IS NULL",
                            (content["source"], content["url"])).fetchone()
-    _write(conn, "document_versions", current, content, run_id)
+    write_version(conn, "document_versions", current, content, run_id)
 
 
 # --- discrepancies ------------------------------------------------------------------------

@@ -92,8 +92,8 @@ ORDER BY v.fiscal_year"""
 # --- writing versions (called by db.store.apply_model_projects, inside its transaction) ----
 
 
-def _write(conn: sqlite3.Connection, table: str, current: sqlite3.Row | None, row: dict[str, Any],
-           run_id: int) -> None:
+def write_version(conn: sqlite3.Connection, table: str, current: sqlite3.Row | None, row: dict[str, Any],
+                  run_id: int) -> None:
     """Close ``current`` and open a version with ``row``'s content, unless nothing changed."""
     if current is not None:
         if all(current[k] == v for k, v in row.items()):
@@ -132,13 +132,13 @@ def _open_adoption(conn: sqlite3.Connection, content: dict[str, Any]) -> sqlite3
 def record_adoption(conn: sqlite3.Connection, adoption_id: int, run_id: int) -> None:
     """After an adoption row (and its partners) was inserted or updated: version its stored state."""
     content = _adoption_content(conn, adoption_id)
-    _write(conn, "adoption_versions", _open_adoption(conn, content), {**content, "removed": 0}, run_id)
+    write_version(conn, "adoption_versions", _open_adoption(conn, content), {**content, "removed": 0}, run_id)
 
 
 def remove_adoption(conn: sqlite3.Connection, adoption_id: int, run_id: int) -> None:
     """Before an adoption row is deleted: close its version, open a removed one with its last content."""
     content = _adoption_content(conn, adoption_id)
-    _write(conn, "adoption_versions", _open_adoption(conn, content), {**content, "removed": 1}, run_id)
+    write_version(conn, "adoption_versions", _open_adoption(conn, content), {**content, "removed": 1}, run_id)
 
 
 def _fiscal_year_row(conn: sqlite3.Connection, fiscal_year: int) -> tuple[dict[str, Any], sqlite3.Row | None]:
@@ -152,13 +152,13 @@ def _fiscal_year_row(conn: sqlite3.Connection, fiscal_year: int) -> tuple[dict[s
 def record_fiscal_year(conn: sqlite3.Connection, fiscal_year: int, run_id: int) -> None:
     """After a fiscal_years row was inserted or updated: version its label and stated total."""
     content, current = _fiscal_year_row(conn, fiscal_year)
-    _write(conn, "fiscal_year_versions", current, {**content, "removed": 0}, run_id)
+    write_version(conn, "fiscal_year_versions", current, {**content, "removed": 0}, run_id)
 
 
 def remove_fiscal_year(conn: sqlite3.Connection, fiscal_year: int, run_id: int) -> None:
     """Before a fiscal_years row is deleted."""
     content, current = _fiscal_year_row(conn, fiscal_year)
-    _write(conn, "fiscal_year_versions", current, {**content, "removed": 1}, run_id)
+    write_version(conn, "fiscal_year_versions", current, {**content, "removed": 1}, run_id)
 
 
 def _category_row(conn: sqlite3.Connection, name: str) -> tuple[dict[str, Any], sqlite3.Row | None]:
@@ -173,13 +173,13 @@ def _category_row(conn: sqlite3.Connection, name: str) -> tuple[dict[str, Any], 
 def record_category(conn: sqlite3.Connection, name: str, run_id: int) -> None:
     """After a categories row was inserted or updated."""
     content, current = _category_row(conn, name)
-    _write(conn, "category_versions", current, {**content, "removed": 0}, run_id)
+    write_version(conn, "category_versions", current, {**content, "removed": 0}, run_id)
 
 
 def remove_category(conn: sqlite3.Connection, name: str, run_id: int) -> None:
     """Before a categories row is deleted."""
     content, current = _category_row(conn, name)
-    _write(conn, "category_versions", current, {**content, "removed": 1}, run_id)
+    write_version(conn, "category_versions", current, {**content, "removed": 1}, run_id)
 
 
 # --- reading ------------------------------------------------------------------------------

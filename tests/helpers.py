@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from scraper.decode import decode_html
 
@@ -70,3 +73,27 @@ def copy_demo(pristine_demo: Path, directory: Path) -> Path:
     """A copy of the session's demo folder at ``directory``, with :func:`write_report_config`'s config."""
     shutil.copytree(pristine_demo, directory)
     return write_report_config(directory)
+
+
+def screenshot_script() -> Any:
+    """``scripts/report_screenshots.py`` as a module; the test is skipped where Chromium is missing."""
+    import importlib.util
+
+    import pytest
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "report_screenshots.py"
+    spec = importlib.util.spec_from_file_location("report_screenshots", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)  # type: ignore[union-attr]
+    if script.browser() is None:
+        pytest.skip("no Chromium on PATH (apt-get install chromium fonts-noto-cjk)")
+    return script
+
+
+def spawn_serve(config: Path, port: int) -> subprocess.Popen[str]:
+    """A real ``kankei serve`` process on 127.0.0.1:``port``, its output in pipes; the caller stops it."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from pipeline.cli import cli; cli()", "serve", "--config", str(config),
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )

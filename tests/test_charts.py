@@ -19,7 +19,7 @@ from pipeline.cli import cli
 from pipeline.report.charts import TILES
 from scraper import lgcode
 
-from .helpers import copy_demo, write_report_config
+from .helpers import copy_demo, screenshot_script, write_report_config
 
 EVIL = "<script>alert(\"x\")</script>\"><img src=x onerror=alert(1)>"
 
@@ -122,15 +122,9 @@ def test_scraped_type_and_prefecture_text_is_escaped_in_the_pictures(demo: Path,
 
 def test_screenshot_script_photographs_the_report_in_headless_chromium(tmp_path: Path) -> None:
     """scripts/report_screenshots.py (which regenerates docs/report-ja.png) on the demo, in real Chromium."""
-    import importlib.util
     import struct
 
-    path = Path(__file__).resolve().parent.parent / "scripts" / "report_screenshots.py"
-    spec = importlib.util.spec_from_file_location("report_screenshots", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    if script.browser() is None:
-        pytest.skip("no Chromium on PATH (apt-get install chromium fonts-noto-cjk)")
+    script = screenshot_script()
     (png,) = script.make_screenshots(tmp_path)
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -17,6 +17,7 @@ import pytest
 from db import schema
 from pipeline.serve import LICENSE, attribution, make_datasette
 from scraper.lgcode import CODES
+from tests.helpers import screenshot_script
 
 SOURCE_URL = "https://www.soumu.go.jp/kankeijinkou/discription/index.html"
 HIDDEN = {"meta", "notifications", "source_state", "snapshots", "runs", "adoption_versions",
@@ -208,15 +209,9 @@ def test_edits_are_highlighted_and_markup_in_the_text_stays_text(hostile_ds, pat
 
 def test_screenshot_script_photographs_datasette_in_headless_chromium(tmp_path: Path) -> None:
     """scripts/report_screenshots.py (docs/datasette-ja.png, docs/dashboard-ja.png) on the demo, in real Chromium."""
-    import importlib.util
     import struct
 
-    path = Path(__file__).resolve().parent.parent / "scripts" / "report_screenshots.py"
-    spec = importlib.util.spec_from_file_location("report_screenshots", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    if script.browser() is None:
-        pytest.skip("no Chromium on PATH (apt-get install chromium fonts-noto-cjk)")
+    script = screenshot_script()
     pngs = script.make_datasette_screenshots(tmp_path)
     assert [p.name for p in pngs] == ["datasette-ja.png", "dashboard-ja.png"]
     for png in pngs:

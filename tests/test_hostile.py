@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.notify import MAX_BODY_CHARS, fit_body
 from pipeline.serve import database_name, is_loopback, make_datasette
-from tests.helpers import write_config, write_report_config
+from tests.helpers import spawn_serve, write_config, write_report_config
 from tests.http_server import LoopbackServer, Reply, unused_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,11 +85,7 @@ def test_serve_opens_a_path_with_spaces_japanese_hash_question_mark_and_percent(
 def test_serve_command_prints_a_url_that_reaches_the_real_database(odd_db: Path, tmp_path: Path) -> None:
     config = write_report_config(tmp_path, database=odd_db)
     port = unused_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from pipeline.cli import cli; cli()", "serve", "--config", str(config),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = spawn_serve(config, port)
     try:
         first, second = proc.stdout.readline(), proc.stdout.readline()
         url = first.split(" at ", 1)[1].split()[0]

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -25,7 +23,7 @@ from pipeline.cli import cli
 from pipeline.cycle import RunResult, run_cycle
 from pipeline.demo import SamplePageServer, demo_config, sample_bytes
 from pipeline.serve import COLUMNS, LICENSE, LICENSE_URL, METADATA_FILE, QUERIES, load_metadata_file, make_datasette
-from tests.helpers import write_report_config
+from tests.helpers import spawn_serve, write_report_config
 from tests.http_server import unused_port
 
 SEARCH_COLUMNS = ("name", "prefecture", "municipality", "category", "summary")
@@ -274,11 +272,7 @@ def test_kankei_serve_answers_over_http(demo_db: Path, tmp_path: Path) -> None:
     """The real command: starts, prints its URL, answers a canned query, stops on terminate."""
     config = write_report_config(tmp_path, database=demo_db)
     port = unused_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from pipeline.cli import cli; cli()", "serve", "--config", str(config),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = spawn_serve(config, port)
     try:
         line = proc.stdout.readline()
         assert f"http://127.0.0.1:{port}/kankei" in line
