@@ -8,8 +8,10 @@ ever added. Every write happens inside the caller's transaction.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
-from scraper.model import FeedItem
+if TYPE_CHECKING:
+    from scraper.model import FeedItem
 
 
 def known_keys(conn: sqlite3.Connection, source: str) -> set[str]:

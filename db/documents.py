@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scraper.model import Discrepancy
+if TYPE_CHECKING:
+    from scraper.model import Discrepancy
 
 from .versions import write_version
 
@@ -66,6 +67,11 @@ def load(conn: sqlite3.Connection, source: str) -> dict[str, StoredDocument]:
         "SELECT id, source, url, link_text, size_note, fiscal_year, content_type, sha256, snapshot_id, pages,"
         " text_status, text, error, removed FROM documents WHERE source = ? ORDER BY id", (source,))
     return {r[2]: StoredDocument(*r[:13], removed=bool(r[13])) for r in rows}
+
+
+def has_linked(conn: sqlite3.Connection, source: str) -> bool:
+    """Whether the source's page, as last stored, links to any document (a 304 then re-checks them)."""
+    return conn.execute("SELECT 1 FROM documents WHERE source = ? AND NOT removed LIMIT 1", (source,)).fetchone() is not None
 
 
 def validators(conn: sqlite3.Connection, snapshot_id: int | None) -> tuple[str | None, str | None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from . import connection, documents, versions
+from . import connection
 from .connection import transaction
 
 SCHEMA_VERSION = 4
@@ -219,7 +219,7 @@ def stored_version(conn: sqlite3.Connection) -> int | None:
 def _set_up(conn: sqlite3.Connection) -> None:
     """Create what is missing, migrate an older schema, then record the version (last: a set-up
     that was interrupted is done again, every step being idempotent)."""
-    from . import search, views  # deferred: sqlite-utils and the code list, which only set-up needs
+    from . import documents, search, versions, views  # set-up only: sqlite-utils, the code list, the tables' SQL
 
     conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + versions.SCHEMA + documents.SCHEMA + "COMMIT;")
     version = stored_version(conn)

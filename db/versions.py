@@ -20,7 +20,7 @@ last run started by the end of that day), e.g. ``{"place": "石狩市", "date": 
     ORDER BY v.fiscal_year
 
 A row with ``removed = 1`` means the body had been removed from the page by then.
-Versions are written by :func:`db.store.apply_model_projects` through the helpers
+Versions are written by :func:`db.store.write_model_projects` through the helpers
 below, and only when the stored row really changes, which happens only when the page
 changes in content (texts compared by :func:`scraper.normalize.compare_key`): a
 form-only revision, a 304 or a second identical run writes no version.
@@ -89,7 +89,7 @@ ORDER BY v.fiscal_year"""
 """Every version of a body (by municipality or name, ``:place``) that was current on ``:date``."""
 
 
-# --- writing versions (called by db.store.apply_model_projects, inside its transaction) ----
+# --- writing versions (called by db.store.write_model_projects, inside its transaction) ----
 
 
 def write_version(conn: sqlite3.Connection, table: str, current: sqlite3.Row | None, row: dict[str, Any],

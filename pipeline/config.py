@@ -7,7 +7,6 @@ invalid key raises :class:`ConfigError` naming the key and the file.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import tomllib
@@ -19,7 +18,10 @@ from urllib.parse import urlsplit
 from scraper.errors import ConfigError
 from scraper.parsers import PARSERS
 
-from .report.messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES
+LANGUAGES = ("en", "ja")  # the reports' languages (pipeline/report/messages.py has a table for each)
+DEFAULT_LANGUAGE = "en"
+DEFAULT_TIMEZONE = "Asia/Tokyo"  # times are stored in UTC and shown (and --since read) in this zone
+
 
 DEFAULT_USER_AGENT = "kankei/0.1 (+set http.user_agent to your contact)"
 DEFAULT_KEYWORDS = ("関係人口", "モデル事業", "採択")
@@ -228,6 +230,8 @@ def config_from_dict(data: dict[str, Any], path: Path | None) -> Config:
 
 def _did_you_mean(key: str, known) -> str:
     """'; did you mean `database`?' for the nearest known key, or ''."""
+    import difflib  # on the error path only
+
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     return f"; did you mean `{close[0]}`?" if close else ""
 
@@ -284,14 +288,17 @@ class ReportConfig:
 
 
 def report_config(data: dict[str, Any], fail) -> ReportConfig:
-    """The [report] section: every key known, the language one of the reports' languages, the zone real."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+    """The [report] section: every key known, the language one of the reports' languages, the zone real
+    (looked up only when it is not the default: the time zone database is read when it is needed)."""
     section = _table(data, "report", fail)  # unknown keys are refused with the others'
     report = ReportConfig(language=_str(section, "report.language", ReportConfig.language, fail),
                           timezone=_str(section, "report.timezone", ReportConfig.timezone, fail))
     if report.language not in LANGUAGES:
         raise fail("report.language", f"must be one of {', '.join(LANGUAGES)}, got {report.language!r}")
+    if report.timezone == DEFAULT_TIMEZONE:
+        return report
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(report.timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -10,93 +10,19 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
-from db import announcements, schema, store
+from db import announcements, runs, schema
+from db import documents as db_documents
+from db.connection import transaction
 from db.snapshots import SnapshotStore
-from scraper.compare import Change, compare_model_projects, compare_text
 from scraper.errors import KankeiError, printable, public_url
-from scraper.fetch import FEED_TYPES, PAGE_TYPES, Fetcher, FetchResult
-from scraper.model import FeedPage, ModelProjectsPage, TextPage
-from scraper.parsers import decode_and_parse
+from scraper.fetch import FEED_TYPES, PAGE_TYPES, Fetcher
 
-from . import documents
 from .config import Config, Source
-from .guard import RemovalsRefused, refused_removals
+from .results import RunResult, SourceResult
 
 log = logging.getLogger(__name__)
-
-@dataclass
-class SourceResult:
-    source: str
-    status: str  # 'fetched', 'unchanged' or 'failed'
-    changes: list[Change] = field(default_factory=list)
-    message: str = ""
-    snapshot_id: int | None = None
-    http_status: int | None = None
-    consecutive_failures: int = 0
-    warnings: list[str] = field(default_factory=list)
-    initial: bool = False  # the first successful load of this source into the database
-    accepted_removals: str | None = None  # what the user confirmed with --accept-removals
-    previous_failures: int = 0  # consecutive failures before this run (for recovery notices)
-    document_errors: dict[str, list[str]] = field(default_factory=dict)  # url -> [text_status, message]
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(c.kind for c in self.changes)
-
-    def line(self) -> str:
-        """The one line ``kankei run`` prints for this source."""
-        if self.status == "failed":
-            return f"{self.source}: failed: {self.message}"
-        if self.status == "unchanged":
-            if self.changes:  # the page answered 304, its documents changed
-                detail = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items()))
-                return f"{self.source}: unchanged ({self.message}); documents: {len(self.changes)} changes ({detail})"
-            return f"{self.source}: unchanged ({self.message})"
-        if not self.changes:
-            return f"{self.source}: fetched, no changes"
-        if self.initial:
-            detail = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items()))
-            return f"{self.source}: fetched, initial load ({detail})"
-        detail = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items()))
-        plural = "s" if len(self.changes) != 1 else ""
-        return f"{self.source}: fetched, {len(self.changes)} change{plural} ({detail})"
-
-
-@dataclass
-class RunResult:
-    run_id: int
-    sources: list[SourceResult]
-
-    @property
-    def ok(self) -> bool:
-        return all(s.status != "failed" for s in self.sources)
-
-    @property
-    def changes(self) -> list[Change]:
-        return [c for s in self.sources for c in s.changes]
-
-    def summary(self) -> dict[str, Any]:
-        """``runs.summary``: per source its status, as a bare string when that is all there is to say
-        (``"unchanged"``; ``"fetched"`` with no change), else ``{"status", "changes", "error"}``."""
-        out: dict[str, Any] = {}
-        for s in self.sources:
-            entry: dict[str, Any] = {"status": s.status}
-            if s.changes:
-                entry["changes"] = dict(s.counts)
-            if s.status == "failed":
-                entry["error"] = s.message
-            if s.accepted_removals:
-                entry["accepted_removals"] = s.accepted_removals
-            if s.document_errors:
-                entry["document_errors"] = s.document_errors
-            out[s.source] = entry if len(entry) > 1 else s.status
-        return out
-
 
 def make_fetcher(config: Config) -> Fetcher:
     h = config.http
@@ -123,7 +49,7 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None, *, accept_removals
     fetcher = fetcher or make_fetcher(config)
     try:
         close_interrupted_runs(conn)
-        run_id = store.start_run(conn)
+        run_id = runs.start_run(conn)
         results = []
         for source in config.sources:
             before = previous_failures(conn, source.name)
@@ -139,7 +65,7 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None, *, accept_removals
                                      f"{public_url(source.url)}: unexpected {type(e).__name__}: {e}"))
             results[-1].previous_failures = before
         result = RunResult(run_id, results)
-        store.finish_run(conn, run_id, "ok" if result.ok else "failed", result.summary())
+        runs.finish_run(conn, run_id, "ok" if result.ok else "failed", result.summary())
         return result
     finally:
         if own_fetcher:
@@ -182,7 +108,7 @@ def close_interrupted_runs(conn: sqlite3.Connection) -> None:
 
     Callers hold the run lock (pipeline/lock.py), so no other run can be in progress.
     """
-    with store.transaction(conn):
+    with transaction(conn):
         ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = 'running'")]
         conn.execute("UPDATE runs SET status = 'failed' WHERE status = 'running'")
     for run_id in ids:
@@ -199,10 +125,12 @@ def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetc
     """Fetch, store and compare one source; its errors (KankeiError) fail it with a one-line message.
 
     With ``config`` and a source that follows documents, its linked documents are then fetched and
-    recorded (:func:`follow_documents`), unless the page failed.
+    recorded (:func:`follow_documents`), unless the page failed or answered 304 with no document
+    stored for it.
     """
     result = _run_page(conn, snapshots, fetcher, source, run_id, accept_removals)
-    if config is not None and source.follows_documents and result.status != "failed":
+    if (config is not None and source.follows_documents and result.status != "failed"
+            and (result.http_status != 304 or db_documents.has_linked(conn, source.name))):
         follow_documents(conn, snapshots, fetcher, source, run_id, result, config)
     return result
 
@@ -212,6 +140,7 @@ def follow_documents(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher
     """The documents step of a source whose page succeeded: links from the page just stored (or, on a
     304, the stored links), fetched, recorded in one transaction. A problem here is a warning on the
     source's result and never its failure; nothing of it is written then."""
+    from . import documents  # the documents' pipeline loads when there are documents to follow
     page = conn.execute("SELECT * FROM snapshots WHERE id = ?", (result.snapshot_id,)).fetchone()
     try:
         if result.http_status == 304:
@@ -222,7 +151,7 @@ def follow_documents(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher
         links, warnings = documents.limit_links(links, config.documents.max_per_source, source.name)
         fetches = documents.fetch_documents(conn, snapshots, fetcher, source.name, links, config.http.allowed_hosts,
                                             config.documents.max_bytes)
-        with store.transaction(conn):
+        with transaction(conn):
             documents.insert_fetched(conn, fetches, source.name, run_id)
             changes = documents.record_documents(conn, source.name, links, fetches, run_id,
                                                  config.documents.max_bytes, page_changed=bool(result.changes),
@@ -246,7 +175,7 @@ def follow_documents(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher
 def _run_page(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source,
               run_id: int, accept_removals: bool = False) -> SourceResult:
     """The page itself: fetch, store, compare."""
-    previous = store.last_good_snapshot(conn, source.name)
+    previous = runs.last_good_snapshot(conn, source.name)
     url = public_url(source.url)  # what is stored and shown: never a user name or password
     try:
         fetched = fetcher.fetch(
@@ -261,18 +190,20 @@ def _run_page(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetch
     if fetched.status == 304:
         if previous is None:
             return _fail(conn, source, run_id, f"{url}: 304 Not Modified but no snapshot is stored")
-        with store.transaction(conn):
+        with transaction(conn):
             # A compact row pointing at the body it confirms, repeating none of it; the state still
             # reflects that body, whose ETag and Last-Modified the next conditional GET sends again.
-            snapshot_id = store.insert_snapshot(
+            snapshot_id = runs.insert_snapshot(
                 conn, run_id=run_id, source=source.name, url=url if url != previous["url"] else None,
                 fetched_at=fetched.fetched_at, http_status=304, same_as=previous["id"],
                 etag=fetched.etag if fetched.etag != previous["etag"] else None,
                 last_modified=fetched.last_modified if fetched.last_modified != previous["last_modified"] else None,
             )
-            store.record_success(conn, source.name, run_id, previous["id"], fetched.fetched_at)
+            runs.record_success(conn, source.name, run_id, previous["id"], fetched.fetched_at)
         return SourceResult(source.name, "unchanged", message="304 Not Modified", snapshot_id=snapshot_id,
                             http_status=304)
+
+    from .apply import process_body  # a body: the parsers, the comparison and the stored state load here
 
     try:
         result = process_body(conn, snapshots, source, run_id, fetched, accept_removals)
@@ -282,92 +213,14 @@ def _run_page(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetch
     return result
 
 
-def process_body(conn: sqlite3.Connection, snapshots: SnapshotStore, source: Source, run_id: int,
-                 fetched: FetchResult, accept_removals: bool = False) -> SourceResult:
-    """Store a fetched body, parse it and record what changed, in one transaction."""
-    url = public_url(source.url)
-    body = fetched.body or b""
-    stored = snapshots.put(body) if body else None
-    encoding, parsed, error = decode_and_parse(body, fetched.content_type, source.parser, parser_options(source))
-    if error is not None:
-        error = f"{url}: {error}"
-
-    with store.transaction(conn):
-        snapshot_id = None
-        if stored is not None:
-            snapshot_id = store.insert_snapshot(
-                conn, run_id=run_id, source=source.name, url=url, fetched_at=fetched.fetched_at,
-                http_status=fetched.status, etag=fetched.etag, last_modified=fetched.last_modified,
-                sha256=stored.sha256, size=stored.size, path=stored.path, encoding=encoding,
-                **({"content_type": fetched.content_type} if source.parser == "feed" else {}),
-            )
-        if error is None and parsed is not None:
-            try:
-                changes, accepted = apply_parsed(conn, source, parsed, run_id, accept_removals)
-            except RemovalsRefused as e:  # the snapshot row stays: its body is kept, its page is not applied
-                error = f"{url}: {e}"
-        if error is not None or parsed is None:
-            failures = store.record_failure(conn, source.name, run_id, error or "no content", fetched.fetched_at)
-            log.error("%s: %s", source.name, error)
-            return SourceResult(source.name, "failed", message=error or "no content", snapshot_id=snapshot_id,
-                                http_status=fetched.status, consecutive_failures=failures)
-        store.insert_changes(conn, run_id, source.name, snapshot_id, changes, fetched.fetched_at)
-        store.record_success(conn, source.name, run_id, snapshot_id, fetched.fetched_at)
-    warnings = parsed.warnings if isinstance(parsed, ModelProjectsPage) else []
-    for w in warnings:
-        log.warning("%s: %s", source.name, w)
-    if accepted:
-        log.warning("%s: stored as confirmed with --accept-removals: %s", source.name, accepted)
-    return SourceResult(source.name, "fetched", changes=changes, snapshot_id=snapshot_id,
-                        http_status=fetched.status, warnings=warnings, accepted_removals=accepted)
-
-
-def parser_options(source: Source) -> dict[str, object]:
-    """What a bytes parser is given besides the body (:data:`scraper.parsers.BYTES_PARSERS`)."""
-    return {"keywords": source.keywords} if source.parser == "feed" else {}
-
-
-def apply_parsed(conn: sqlite3.Connection, source: Source, parsed: ModelProjectsPage | TextPage | FeedPage,
-                 run_id: int, accept_removals: bool = False) -> tuple[list[Change], str | None]:
-    """Load the stored state, compare ``parsed`` with it, write what changed.
-
-    Returns the changes and, for a page the mass-removal guard refuses but ``accept_removals``
-    lets through, the guard's reason. Raises :class:`RemovalsRefused` (writing nothing) otherwise.
-    """
-    if isinstance(parsed, ModelProjectsPage):
-        stored = store.load_model_projects(conn)
-        reason = refused_removals(stored, parsed)
-        if reason and not accept_removals:
-            raise RemovalsRefused(reason)
-        comparison = compare_model_projects(stored, parsed)
-        if comparison.changes:
-            store.write_model_projects(conn, comparison, run_id)
-        return comparison.changes, reason
-    if isinstance(parsed, FeedPage):
-        # Only items that match a keyword are kept; an item the feed no longer lists is not a removal.
-        known = announcements.known_keys(conn, source.name)
-        changes = []
-        for item in parsed.items:
-            if item.matched and item.item_key not in known:
-                known.add(item.item_key)
-                announcements.insert(conn, source.name, item, run_id)
-                changes.append(Change("announcement_added", item.fiscal_year, item.title, item.link, None,
-                                      item.published_utc or item.published))
-        return changes, None
-    changes = compare_text(source.name, store.load_page_text(conn, source.name), parsed.text)
-    if changes:
-        store.save_page(conn, source.name, public_url(source.url), parsed.title, parsed.text, run_id)
-    return changes, None
-
-
 def _fail(conn: sqlite3.Connection, source: Source, run_id: int, message: str) -> SourceResult:
     """Record a source's failure (logged only when even that cannot be written: the disk may be full)."""
     message = printable(message)
     log.error("%s: %s", source.name, message)
     failures = _failures_after(conn, source.name)
     try:
-        with store.transaction(conn):
-            failures = store.record_failure(conn, source.name, run_id, message, store.utcnow())
+        with transaction(conn):
+            failures = runs.record_failure(conn, source.name, run_id, message, runs.utcnow())
     except sqlite3.Error as e:
         log.error("%s: the failure could not be recorded: %s", source.name, e)
     return SourceResult(source.name, "failed", message=message, consecutive_failures=failures)

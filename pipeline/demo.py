@@ -33,7 +33,8 @@ from importlib import resources
 from pathlib import Path
 
 from .config import Config, HttpConfig, Source
-from .cycle import RunResult, run_cycle
+from .cycle import run_cycle
+from .results import RunResult
 from .format import change_line
 
 PAGE_PATH = "/kankeijinkou/discription/index.html"

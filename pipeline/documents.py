@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from db import documents as db_documents
-from db import store
+from db import runs, store
 from scraper.compare import Change
 from scraper.errors import BodyTooLarge, KankeiError, printable, public_url
 from scraper.model import DocumentLink
@@ -126,7 +126,7 @@ def insert_fetched(conn: sqlite3.Connection, fetches: dict[str, DocumentFetch], 
     """The ``snapshots`` rows of the fetched bodies (inside the caller's transaction)."""
     for url, f in fetches.items():
         if f.outcome == "fetched":
-            f.snapshot_id = store.insert_snapshot(conn, run_id=run_id, source=source, url=url, role="document",
+            f.snapshot_id = runs.insert_snapshot(conn, run_id=run_id, source=source, url=url, role="document",
                                                   content_type=f.content_type, **(f.row or {}))
 
 

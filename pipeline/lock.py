@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from db.store import utcnow
+from db.runs import utcnow
 from scraper.errors import KankeiError
 
 from .config import Config

@@ -26,13 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from db import schema, store
+from db import runs, schema
+from db.connection import transaction
 from scraper.errors import ConfigError, printable
 
 from .config import Config
-from .cycle import RunResult
-from .format import change_line
-from .report.markdown import md
+from .results import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +188,9 @@ def change_report(conn: sqlite3.Connection, config: Config, result: RunResult) -
 
 def short_report(result: RunResult) -> str:
     """A plain list of the run's changes (the fallback when the full report cannot be rendered)."""
+    from .format import change_line
+    from .report.markdown import md
+
     lines = [f"# kankei run {result.run_id}: {len(result.changes)} changes", ""]
     for s in result.sources:
         lines.append(f"## {s.source}")
@@ -216,8 +218,8 @@ def short_report(result: RunResult) -> str:
 
 
 def enqueue(conn: sqlite3.Connection, config: Config, run_id: int | None, messages: list[Message]) -> None:
-    now = store.utcnow()
-    with store.transaction(conn):
+    now = runs.utcnow()
+    with transaction(conn):
         for m in messages:
             for url in config.notify.urls:
                 conn.execute(
@@ -259,10 +261,10 @@ def deliver_pending(conn: sqlite3.Connection, config: Config) -> Delivery:
         except Exception as e:  # apprise plugins are third-party code: never let one break the run
             error = f"{type(e).__name__}: {e}"
         error = redact(printable(" ".join(error.split())), secret_parts(config.notify.urls)) if error else None
-        with store.transaction(conn):
+        with transaction(conn):
             conn.execute(
                 "UPDATE notifications SET attempts = attempts + 1, sent_at = ?, last_error = ? WHERE id = ?",
-                (store.utcnow() if error is None else None, error, row["id"]),
+                (runs.utcnow() if error is None else None, error, row["id"]),
             )
         if error is None:
             outcome.sent += 1

@@ -6,7 +6,7 @@ The rebuild replays the archive into a new file, ``<database>.rebuild-<pid>.tmp`
 2. every ``snapshots`` row, in fetch order (by run, then by id), is copied with its id; its
    file is read and verified against its hash, decoded with the encoding recorded when it
    was fetched, parsed with its source's current parser and applied through the function
-   a run uses (:func:`pipeline.cycle.apply_parsed`). A 304 row carries the state forward;
+   a run uses (:func:`pipeline.apply.apply_parsed`). A 304 row carries the state forward;
    a body that fails to parse records the failure as a run does. After a page that was
    stored (or confirmed by a 304), its linked documents are recorded through the function a
    run uses (:func:`pipeline.documents.record_documents`): the run's document rows are the
@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlite_utils
 
-from db import schema, store
+from db import runs, schema, store
 from db.connection import connect, connect_readonly, transaction
 from db.snapshots import SnapshotError, SnapshotStore
 from scraper.errors import KankeiError
@@ -46,7 +46,7 @@ from scraper.parsers import BYTES_PARSERS, decode_and_parse
 
 from .config import Config, Source
 from . import documents
-from .cycle import apply_parsed, parser_options
+from .apply import apply_parsed, parser_options
 from .guard import RemovalsRefused
 from .lock import run_lock
 
@@ -202,7 +202,7 @@ class _Replayer:
             if snap["sha256"] is not None:  # a 304 of schema 1 keeps a copy of its body: verified
                 self.body(snap)
             self.insert(snap, snap["encoding"])
-            store.record_success(self.new, snap["source"], run_id, snap["same_as"] or snap["id"], at)
+            runs.record_success(self.new, snap["source"], run_id, snap["same_as"] or snap["id"], at)
             result.unchanged += 1
             self.documents(snap, None, docs, page_changed=False)
             return
@@ -215,18 +215,18 @@ class _Replayer:
         self.insert(snap, encoding)
         if error is not None or page is None:
             message = f"{source.url}: {error}" if error else "no content"
-            store.record_failure(self.new, source.name, run_id, message, at)
+            runs.record_failure(self.new, source.name, run_id, message, at)
             result.failures.append(f"{_name(snap)}: {message}")
             return
         try:
             changes, _ = apply_parsed(self.new, source, page, run_id, self.accepted(run_id, source.name))
         except RemovalsRefused as e:  # refused as the run refused it
             message = f"{source.url}: {e}"
-            store.record_failure(self.new, source.name, run_id, message, at)
+            runs.record_failure(self.new, source.name, run_id, message, at)
             result.failures.append(f"{_name(snap)}: {message}")
             return
         store.insert_changes(self.new, run_id, source.name, snap["id"], changes, at)
-        store.record_success(self.new, source.name, run_id, snap["id"], at)
+        runs.record_success(self.new, source.name, run_id, snap["id"], at)
         result.parsed += 1
         self.documents(snap, (body, encoding), docs, page_changed=bool(changes))
 
@@ -309,7 +309,7 @@ def _replay_fetch_failures(new: sqlite3.Connection, run: sqlite3.Row, with_snaps
     count = 0
     for source, entry in summary.items():
         if isinstance(entry, dict) and entry.get("status") == "failed" and source not in with_snapshot:
-            store.record_failure(new, source, run["id"], str(entry.get("error") or "failed"), at)
+            runs.record_failure(new, source, run["id"], str(entry.get("error") or "failed"), at)
             count += 1
     return count
 

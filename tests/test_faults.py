@@ -592,7 +592,7 @@ def test_a_transaction_sqlite_rolled_back_itself_raises_the_real_error(tmp_path:
     not "cannot rollback - no transaction is active"."""
     script = f"""
 import resource, sqlite3
-from db.store import transaction
+from db.connection import transaction
 conn = sqlite3.connect({str(tmp_path / 'x.db')!r}, isolation_level=None)
 conn.execute("PRAGMA journal_mode=WAL")
 conn.execute("CREATE TABLE t(x)")

@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from db import schema, store
+from db import runs, schema, store
+from db.connection import transaction
 from pipeline.cli import cli
 from pipeline.demo import run_demo
 from pipeline.report.render import diff_html
@@ -266,19 +267,19 @@ def evil_db(tmp_path: Path) -> Path:
     """A database whose scraped text is hostile."""
     config = write_report_config(tmp_path)
     conn = schema.connect(tmp_path / "kankei.db")
-    run_id = store.start_run(conn)
+    run_id = runs.start_run(conn)
     changes = [
         Change("year_added", 2030, "令和12年度", "stated_total", None, "1"),
         Change("adoption_added", 2030, EVIL, None, None, f"東京都{EVIL}\n{EVIL}"),
         Change("adoption_changed", 2030, "石狩市", "summary", f"前 {EVIL}", f"後 {EVIL} 追加"),
     ]
-    with store.transaction(conn):
-        store.insert_changes(conn, run_id, "model-projects", None, changes[:1], store.utcnow())
-    store.finish_run(conn, run_id, "ok", {})
-    run_id = store.start_run(conn)
-    with store.transaction(conn):
-        store.insert_changes(conn, run_id, "model-projects", None, changes, store.utcnow())
-    store.finish_run(conn, run_id, "ok", {})
+    with transaction(conn):
+        store.insert_changes(conn, run_id, "model-projects", None, changes[:1], runs.utcnow())
+    runs.finish_run(conn, run_id, "ok", {})
+    run_id = runs.start_run(conn)
+    with transaction(conn):
+        store.insert_changes(conn, run_id, "model-projects", None, changes, runs.utcnow())
+    runs.finish_run(conn, run_id, "ok", {})
     conn.close()
     return config
 
@@ -366,7 +367,13 @@ def test_the_diff_and_the_escaper_load_no_renderer() -> None:
 
 def test_one_markdown_escaper_for_reports_and_notifications() -> None:
     from pipeline import notify
+    from pipeline.format import change_line
     from pipeline.report.markdown import md
+    from pipeline.results import RunResult, SourceResult
+    from scraper.compare import Change
 
     assert md("a\\b`c*d_e[f]g<h>i#j|k\n  l") == r"a\\b\`c\*d\_e\[f\]g\<h\>i\#j\|k l"
-    assert notify.md is md
+    change = Change("adoption_added", 2021, "*石狩市*_[x](y)<b>", None, None, "#1|2")
+    short = notify.short_report(RunResult(7, [SourceResult("model_projects", "fetched", changes=[change])]))
+    assert f"- {md(change_line(change))}" in short.splitlines()
+    assert "\\*石狩市\\*\\_\\[x\\]" in short

@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from db import schema
 from db import search as db_search
 from pipeline.cli import cli
-from pipeline.cycle import RunResult, run_cycle
+from pipeline.cycle import run_cycle
+from pipeline.results import RunResult
 from pipeline.demo import SamplePageServer, demo_config, sample_bytes
 from pipeline.serve import COLUMNS, LICENSE, LICENSE_URL, METADATA_FILE, QUERIES, load_metadata_file, make_datasette
 from tests.helpers import spawn_serve, write_report_config

@@ -1,8 +1,11 @@
 """A ``kankei run`` whose page answers 304 loads only what that path uses.
 
 Modules load where their job starts: the CLI imports a command's module when the command
-runs, the parser registry imports a parser when a body needs parsing, and db/schema.py
-loads its set-up (sqlite-utils) only when a database's schema version is not current.
+runs; the cycle imports :mod:`pipeline.apply` (the entities, the comparison, the stored state)
+when a body arrives and :mod:`pipeline.documents` when there are documents to follow; the parser
+registry imports a parser when a body needs parsing; notifications build their text when there is
+a message; and db/schema.py loads its set-up (sqlite-utils) only when a database's schema version
+is not current.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from .helpers import fixture_bytes, write_config
 
 PAGE = "/kankeijinkou/discription/index.html"
 # Needed only for a changed body, a report, a notification, Datasette or a schema set-up.
-NOT_ON_THE_UNCHANGED_PATH = ("lxml", "bs4", "apprise", "feedgen", "jinja2", "datasette", "sqlite_utils")
+NOT_ON_THE_UNCHANGED_PATH = ("lxml", "bs4", "apprise", "feedgen", "jinja2", "datasette", "sqlite_utils",
+                             "pipeline.apply", "pipeline.documents", "scraper.model", "scraper.compare", "db.store",
+                             "pipeline.report.messages", "pipeline.format", "zoneinfo", "difflib")
 
 
 def modules_of_a_fresh_run(config: Path, out: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -60,4 +65,5 @@ def test_a_changed_body_loads_the_parser(http_server: LoopbackServer, tmp_path: 
     http_server.route(PAGE, Reply(200, body=fixture_bytes("model_projects_table.html"), content_type="text/html"))
     proc, loaded = modules_of_a_fresh_run(config, tmp_path / "modules.json")
     assert proc.returncode == 0 and "initial load" in proc.stdout, proc.stdout + proc.stderr
-    assert {"scraper.parsers.model_projects", "scraper.decode", "sqlite_utils"} <= loaded
+    assert {"scraper.parsers.model_projects", "scraper.decode", "sqlite_utils", "pipeline.apply", "scraper.model",
+            "db.store"} <= loaded

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from db import schema, store, versions
+from db import runs, schema, store, versions
+from db.connection import transaction
 from pipeline.cli import cli
 from pipeline.config import Source
-from pipeline.cycle import apply_parsed
+from pipeline.apply import apply_parsed
 from scraper.compare import compare_model_projects
 from scraper.model import Adoption, Category, Partner
 from scraper.parsers.model_projects import parse_model_projects
@@ -166,8 +167,8 @@ def test_removal_and_return_open_and_close_versions(tmp_path: Path) -> None:
     gone_cat = smaller.categories.pop()
     pages = [full, smaller, full, full]
     for page in pages:
-        run_id = store.start_run(conn)
-        with store.transaction(conn):
+        run_id = runs.start_run(conn)
+        with transaction(conn):
             apply_parsed(conn, SOURCE, page, run_id, accept_removals=True)
 
     def history(sql: str, *args: object) -> list[tuple]:
@@ -194,13 +195,13 @@ def test_an_edit_and_its_revert_in_one_run_leave_one_version(tmp_path: Path) -> 
     """A version replaced within the run that opened it is dropped, never a zero-length version."""
     conn = schema.connect(tmp_path / "k.db")
     page = parse_model_projects(fixture_text("model_projects_table.html"))
-    run1 = store.start_run(conn)
-    with store.transaction(conn):
+    run1 = runs.start_run(conn)
+    with transaction(conn):
         apply_parsed(conn, SOURCE, page, run1, accept_removals=True)
     edited = copy.deepcopy(page)
     edited.years[0].adoptions[0].summary = "全く別の概要"
-    run2 = store.start_run(conn)
-    with store.transaction(conn):
+    run2 = runs.start_run(conn)
+    with transaction(conn):
         apply_parsed(conn, SOURCE, edited, run2, accept_removals=True)
         apply_parsed(conn, SOURCE, page, run2, accept_removals=True)
     identity = page.years[0].adoptions[0].identity
@@ -234,10 +235,10 @@ def test_the_stored_state_equals_each_applied_page(tmp_path: Path) -> None:
     pages = [table, parse_model_projects(fixture_text("model_projects_form_only.html")),
              parse_model_projects(fixture_text("model_projects_dl.html")), edited, smaller, edited, table]
     for page in pages:
-        run_id = store.start_run(conn)
-        with store.transaction(conn):
+        run_id = runs.start_run(conn)
+        with transaction(conn):
             apply_parsed(conn, SOURCE, page, run_id, accept_removals=True)
         assert compare_model_projects(store.load_model_projects(conn), page).changes == []
-        with store.transaction(conn):
+        with transaction(conn):
             assert apply_parsed(conn, SOURCE, page, run_id, accept_removals=True) == ([], None)
     conn.close()

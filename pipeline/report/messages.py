@@ -12,9 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-LANGUAGES = ("en", "ja")
-DEFAULT_LANGUAGE = "en"
-DEFAULT_TIMEZONE = "Asia/Tokyo"  # times are stored in UTC and shown (and --since read) in this zone
 
 Message = str | tuple[str, str]
 

@@ -21,7 +21,8 @@ from urllib.request import pathname2url
 from zoneinfo import ZoneInfo
 
 from . import charts
-from .messages import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES, Messages
+from ..config import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, LANGUAGES
+from .messages import Messages
 from .select import (DISCREPANCY_KINDS, DOCUMENT_KINDS, ReportChange, ReportData, ReportRun, SnapshotRef,
                      group_by_year, split_description)
 from .markdown import md, md_fence

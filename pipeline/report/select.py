@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from db.store import utcnow
+from db.runs import utcnow
 from scraper.errors import KankeiError
 
-from .messages import DEFAULT_TIMEZONE
+from ..config import DEFAULT_TIMEZONE
 
 REPORT_VERSION = 1
 ATOM_DEFAULT_RUNS = 20
