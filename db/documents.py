@@ -69,11 +69,6 @@ def load(conn: sqlite3.Connection, source: str) -> dict[str, StoredDocument]:
     return {r[2]: StoredDocument(*r[:13], removed=bool(r[13])) for r in rows}
 
 
-def has_linked(conn: sqlite3.Connection, source: str) -> bool:
-    """Whether the source's page, as last stored, links to any document (a 304 then re-checks them)."""
-    return conn.execute("SELECT 1 FROM documents WHERE source = ? AND NOT removed LIMIT 1", (source,)).fetchone() is not None
-
-
 def validators(conn: sqlite3.Connection, snapshot_id: int | None) -> tuple[str | None, str | None]:
     """The ETag and Last-Modified of a document's stored body, for the conditional GET."""
     if snapshot_id is None:

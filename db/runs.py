@@ -51,6 +51,12 @@ def last_good_snapshot(conn: sqlite3.Connection, source: str) -> sqlite3.Row | N
     ).fetchone()
 
 
+def links_documents(conn: sqlite3.Connection, source: str) -> bool:
+    """Whether the source's page, as last stored, links to a document (a 304 then re-checks them)."""
+    row = conn.execute("SELECT 1 FROM documents WHERE source = ? AND NOT removed LIMIT 1", (source,)).fetchone()
+    return row is not None
+
+
 def record_success(conn: sqlite3.Connection, source: str, run_id: int, snapshot_id: int, at: str) -> None:
     conn.execute(
         """INSERT INTO source_state(source, last_run, last_success_run, last_success_at, last_snapshot_id,

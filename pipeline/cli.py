@@ -128,7 +128,6 @@ def run(accept_removals: bool) -> None:
     """
     from .cycle import run_cycle
     from .lock import LockFileError, LockHeld, run_lock
-    from .notify import after_run
 
     config = get_config()
     check_notify_urls(config)
@@ -139,7 +138,10 @@ def run(accept_removals: bool) -> None:
             for source in result.sources:
                 if not quiet or source.changes:
                     echo(source.line())
-            after_run(config, result)
+            if config.notify.urls:  # notifications load when there is somewhere to send them
+                from .notify import after_run
+
+                after_run(config, result)
     except LockHeld as e:
         fail(str(e), EXIT_LOCKED)
     except LockFileError as e:
@@ -153,6 +155,8 @@ def run(accept_removals: bool) -> None:
 
 def check_notify_urls(config: Config) -> None:
     """Exit 2 with a one-line message when a [notify] URL is unusable (checked before any run)."""
+    if not config.notify.urls:
+        return
     from .notify import check_urls
 
     try:

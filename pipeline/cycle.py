@@ -13,7 +13,6 @@ import sqlite3
 from urllib.parse import urlsplit
 
 from db import announcements, runs, schema
-from db import documents as db_documents
 from db.connection import transaction
 from db.snapshots import SnapshotStore
 from scraper.errors import KankeiError, printable, public_url
@@ -130,7 +129,7 @@ def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetc
     """
     result = _run_page(conn, snapshots, fetcher, source, run_id, accept_removals)
     if (config is not None and source.follows_documents and result.status != "failed"
-            and (result.http_status != 304 or db_documents.has_linked(conn, source.name))):
+            and (result.http_status != 304 or runs.links_documents(conn, source.name))):
         follow_documents(conn, snapshots, fetcher, source, run_id, result, config)
     return result
 
