@@ -26,7 +26,8 @@ PAGE = "/kankeijinkou/discription/index.html"
 # Needed only for a changed body, a report, a notification, Datasette or a schema set-up.
 NOT_ON_THE_UNCHANGED_PATH = ("lxml", "bs4", "apprise", "feedgen", "jinja2", "datasette", "sqlite_utils",
                              "pipeline.apply", "pipeline.documents", "scraper.model", "scraper.compare", "db.store",
-                             "pipeline.report.messages", "pipeline.format", "zoneinfo", "difflib")
+                             "pipeline.report.messages", "pipeline.format", "pipeline.notify", "db.documents",
+                             "zoneinfo", "difflib")
 
 
 def modules_of_a_fresh_run(config: Path, out: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
