@@ -256,6 +256,45 @@ for url in sys.argv[2:]:
     response.content
 """
 
+# The least an unchanged run of this design does, for scale: the card's click CLI, the TOML config,
+# a SQLite file in WAL mode with a run row opened and closed, robots.txt read, one conditional GET.
+FLOOR = """\
+import sqlite3
+import sys
+import tomllib
+from urllib.robotparser import RobotFileParser
+
+import click
+import requests
+
+
+@click.command()
+@click.argument("config")
+@click.argument("etag")
+@click.argument("urls", nargs=-1)
+def run(config: str, etag: str, urls: tuple[str, ...]) -> None:
+    tomllib.loads(open(config, encoding="utf-8").read())
+    conn = sqlite3.connect(config + ".floor.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, status TEXT)")
+    conn.execute("BEGIN IMMEDIATE")
+    run_id = conn.execute("INSERT INTO runs(status) VALUES ('running')").lastrowid
+    conn.execute("COMMIT")
+    session = requests.Session()
+    robots = RobotFileParser()
+    robots.parse(session.get(urls[0].rsplit("/", 1)[0] + "/robots.txt", timeout=30).text.splitlines())
+    for url in urls:
+        response = session.get(url, headers={"If-None-Match": etag}, timeout=30)
+        click.echo(f"{url}: {response.status_code}")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE runs SET status = 'ok' WHERE id = ?", (run_id,))
+    conn.execute("COMMIT")
+    conn.close()
+
+
+run()
+"""
+
 
 class Urlwatch:
     """urlwatch 2.29 watching ``pages`` of the site, with its own config and cache in ``directory``."""
@@ -284,6 +323,7 @@ class Urlwatch:
 class Startup:
     kankei: float  # medians, seconds
     bare: float
+    floor: float
     urlwatch: float | None
     cycles: list[list[tuple[str, int, int]]]  # the server's log of each unchanged kankei run
 
@@ -300,12 +340,16 @@ def measure_startup(site: Site, work: Path, pages: list[tuple[str, str, str, str
         raise RuntimeError(f"first kankei run failed (exit {code}): {out.strip()[:200]}")
     bare = directory / "bare_get.py"
     bare.write_text(BARE_GET, encoding="utf-8")
+    floor = directory / "floor.py"
+    floor.write_text(FLOOR, encoding="utf-8")
     urls = [site.url(path) for _, path, _, _ in pages]
+    floor_command = [sys.executable, str(floor), str(config), site.etags[pages[0][1]], *urls[:1]]
     run_process([sys.executable, str(bare), USER_AGENT, *urls])  # warm-up, as the first runs of the others
+    run_process(floor_command)
     watcher = Urlwatch(urlwatch, site, directory / "urlwatch", pages) if urlwatch else None
     if watcher:
         watcher.run()  # stores the pages: later runs are unchanged
-    kankei_times, bare_times, urlwatch_times, cycles = [], [], [], []
+    kankei_times, bare_times, floor_times, urlwatch_times, cycles = [], [], [], [], []
     for _ in range(rounds):
         mark = site.mark()
         elapsed, code, _, out = kankei_run(config)
@@ -317,9 +361,14 @@ def measure_startup(site: Site, work: Path, pages: list[tuple[str, str, str, str
         if code != 0:
             raise RuntimeError(f"bare GET failed: {out}")
         bare_times.append(elapsed)
+        elapsed, code, _, out = run_process(floor_command)
+        if code != 0 or "304" not in out:
+            raise RuntimeError(f"floor program failed: {out}")
+        floor_times.append(elapsed)
         if watcher:
             urlwatch_times.append(watcher.run())
-    return Startup(median(kankei_times), median(bare_times), median(urlwatch_times) if watcher else None, cycles)
+    return Startup(median(kankei_times), median(bare_times), median(floor_times),
+                   median(urlwatch_times) if watcher else None, cycles)
 
 
 def bench_startup(site: Site, work: Path, rounds: int, with_urlwatch: bool) -> None:
@@ -332,6 +381,9 @@ def bench_startup(site: Site, work: Path, rounds: int, with_urlwatch: bool) -> N
            "≤ 1.3×", one.kankei / one.bare <= 1.3)
     note(f"1 with three pages: {three.kankei / three.bare:.2f}× "
          f"({three.kankei * 1000:.0f} ms vs {three.bare * 1000:.0f} ms; no target)")
+    note(f"1 for scale: the floor (click, a TOML config, a SQLite run row, robots.txt, one conditional GET; "
+         f"benchmarks/run.py FLOOR) is {one.floor / one.bare:.2f}× the bare GET ({one.floor * 1000:.0f} ms); "
+         f"kankei's own share is {1000 * (one.kankei - one.floor):.0f} ms")
     if one.urlwatch is None or three.urlwatch is None:
         report("2. unchanged kankei run vs urlwatch 2.29, one page", how, "≤ 1.0×", None)
     else:
