@@ -1,5 +1,9 @@
 """One cycle: fetch every configured source, snapshot, parse, store, detect changes.
 
+This module fetches and keeps the run's books (:mod:`db.runs`); a page that answers 304 ends
+here. A body is handed to :mod:`pipeline.apply` and documents to :mod:`pipeline.documents`, each
+imported when there is one, so that an unchanged run loads neither.
+
 Each source is handled in its own transaction: a source that fails (fetch, decode,
 parse, validation, or an error of the disk or the database) records its failure
 where it still can and leaves every stored adoption in place, and the run goes on
