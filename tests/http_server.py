@@ -220,7 +220,7 @@ class LoopbackServer:
         server.owner = self
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"loopback-{self.port}", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.005}, name=f"loopback-{self.port}", daemon=True
         )
         self._thread.start()
         return self
