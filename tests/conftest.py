@@ -1,11 +1,24 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and where the test processes keep their bytecode."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# Where PYTHONDONTWRITEBYTECODE (or -B) is set, each process of a test run (two xdist workers and
+# every `kankei` process a test starts) would compile all it imports anew, the assertion-rewritten
+# tests included: seconds of each run. Their bytecode is kept under .pytest_cache/pycache instead
+# (sys.pycache_prefix here, PYTHONPYCACHEPREFIX for child processes); nothing is written beside the
+# sources. Set before the tests and the modules they import are loaded.
+if sys.dont_write_bytecode:
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "pycache")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
 
 from pipeline.demo import run_demo
 from tests.http_server import LoopbackServer
