@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -24,14 +25,28 @@ from pipeline.demo import run_demo
 from tests.http_server import LoopbackServer
 
 
+
 @pytest.fixture(scope="session")
-def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo folder after its five runs, made once for the whole test session: copy it
-    (``shutil.copytree``) before anything writes to it."""
-    directory = tmp_path_factory.mktemp("pristine") / "demo"
+def pristine_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The demo folder after its five runs, made once for the whole test session (by the first xdist
+    worker that needs it, the others wait for it): copy it (``shutil.copytree``) before anything writes to it."""
+    if worker_id == "master":  # no xdist
+        directory = tmp_path_factory.mktemp("pristine") / "demo"
+        make_pristine_demo(directory)
+        return directory
+    shared = tmp_path_factory.getbasetemp().parent  # the session's folder, above each worker's own
+    directory, done = shared / "pristine" / "demo", shared / "pristine.done"
+    with open(shared / "pristine.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            make_pristine_demo(directory)
+            done.touch()
+    return directory
+
+
+def make_pristine_demo(directory: Path) -> None:
     results = run_demo(directory, echo=lambda line: None)
     assert [r.run_id for r in results] == [1, 2, 3, 4, 5]
-    return directory
 
 
 @pytest.fixture
