@@ -25,6 +25,14 @@ from pipeline.demo import run_demo
 from tests.http_server import LoopbackServer
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker more than CPUs. Many tests wait, on a child process, a loopback server or a
+    timeout that must fire; an extra worker keeps the CPUs busy meanwhile. PYTEST_XDIST_AUTO_NUM_WORKERS
+    still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return len(os.sched_getaffinity(0)) + 1
+
 
 @pytest.fixture(scope="session")
 def pristine_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
