@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-# Where PYTHONDONTWRITEBYTECODE (or -B) is set, each process of a test run (two xdist workers and
+# Where PYTHONDONTWRITEBYTECODE (or -B) is set, each process of a test run (the xdist workers and
 # every `kankei` process a test starts) would compile all it imports anew, the assertion-rewritten
 # tests included: seconds of each run. Their bytecode is kept under .pytest_cache/pycache instead
 # (sys.pycache_prefix here, PYTHONPYCACHEPREFIX for child processes); nothing is written beside the
@@ -25,6 +25,7 @@ from pipeline.demo import run_demo
 from tests.http_server import LoopbackServer
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: one worker more than CPUs. Many tests wait, on a child process, a loopback server or a
     timeout that must fire; an extra worker keeps the CPUs busy meanwhile. PYTEST_XDIST_AUTO_NUM_WORKERS
@@ -35,10 +36,10 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 
 @pytest.fixture(scope="session")
-def pristine_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo folder after its five runs, made once for the whole test session (by the first xdist
     worker that needs it, the others wait for it): copy it (``shutil.copytree``) before anything writes to it."""
-    if worker_id == "master":  # no xdist
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # one process
         directory = tmp_path_factory.mktemp("pristine") / "demo"
         make_pristine_demo(directory)
         return directory
