@@ -5,14 +5,21 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
+from click.testing import CliRunner, Result
 
 from pipeline.cli import cli
 
 
-def test_demo_records_new_year_edit_removal_document_change_and_discrepancy(tmp_path: Path) -> None:
-    directory = tmp_path / "demo"
-    result = CliRunner().invoke(cli, ["demo", "--dir", str(directory)])
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
+    """One ``kankei demo`` and its folder, for the tests that read what it made."""
+    directory = tmp_path_factory.mktemp("demo") / "demo"
+    return CliRunner().invoke(cli, ["demo", "--dir", str(directory)]), directory
+
+
+def test_demo_records_new_year_edit_removal_document_change_and_discrepancy(demo: tuple[Result, Path]) -> None:
+    result, directory = demo
     assert result.exit_code == 0, result.output
     assert "unchanged (304 Not Modified)" in result.output
     conn = sqlite3.connect(directory / "kankei.db")
@@ -55,10 +62,10 @@ def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:
     assert result.exit_code == 2 and (tmp_path / "precious.txt").exists()
 
 
-def test_demo_writes_a_config_for_later_commands(tmp_path: Path) -> None:
+def test_demo_writes_a_config_for_later_commands(demo: tuple[Result, Path]) -> None:
     from pipeline.config import load_config
 
-    directory = tmp_path / "demo"
-    assert CliRunner().invoke(cli, ["demo", "--dir", str(directory)]).exit_code == 0
+    result, directory = demo
+    assert result.exit_code == 0, result.output
     config = load_config(directory / "config.toml")
     assert config.database == directory / "kankei.db" and config.snapshots == directory / "snapshots"

@@ -17,6 +17,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -116,11 +117,30 @@ class Site:
         assert self.query("SELECT count(*) FROM adoptions") == [(99,)]
 
 
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The storage (data/, snapshots/) after the good baseline run, made once per module for the tests to copy."""
+    directory = tmp_path_factory.mktemp("faults-baseline")
+    with LoopbackServer() as server:
+        Site(directory, server).baseline()
+    return directory
+
+
 @pytest.fixture
-def site(tmp_path: Path, http_server: LoopbackServer) -> Site:
+def site(tmp_path: Path, http_server: LoopbackServer, baseline: Path) -> Site:
+    """A copy of the baseline's storage, its page now ``http_server``'s: as if the baseline run had fetched it
+    from there (the snapshot's URL is the only place a run stores the source's URL)."""
+    for folder in ("data", "snapshots"):
+        shutil.copytree(baseline / folder, tmp_path / folder)
     s = Site(tmp_path, http_server)
-    s.baseline()
-    http_server.clear_requests()
+    conn = sqlite3.connect(s.database)
+    try:
+        with conn:
+            assert conn.execute("UPDATE snapshots SET url = ?", (s.url,)).rowcount == 1
+    finally:
+        conn.close()
+    s.write_config()
+    http_server.route(PAGE_PATH, good_reply)
     return s
 
 

@@ -226,12 +226,13 @@ def test_atom_is_valid_with_one_entry_per_run_with_changes(demo: Path) -> None:
     assert [e.findtext(f"{ATOM}updated") for e in again] == [e.findtext(f"{ATOM}updated") for e in entries]
 
 
-def test_two_databases_have_different_feed_and_entry_ids(tmp_path: Path) -> None:
+def test_two_databases_have_different_feed_and_entry_ids(demo: Path, tmp_path: Path) -> None:
+    """The session's demo database and a second demo made here."""
+    other = tmp_path / "other"
+    run_demo(other, echo=lambda line: None)
     feeds = []
-    for name in ("one", "two"):
-        directory = tmp_path / name
-        run_demo(directory, echo=lambda line: None)
-        _, text, _ = report(write_report_config(directory), "--format", "atom")
+    for config in (demo, write_report_config(other)):
+        _, text, _ = report(config, "--format", "atom")
         feeds.append(etree.fromstring(text.encode("utf-8")))
     assert feeds[0].findtext(f"{ATOM}id") != feeds[1].findtext(f"{ATOM}id")
     entry_ids = [{e.findtext(f"{ATOM}id") for e in feed.findall(f"{ATOM}entry")} for feed in feeds]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from scraper.compare import compare_model_projects
 from scraper.decode import decode_html
 from scraper.errors import ParseError
+from scraper.model import ModelProjectsPage
 from scraper.parsers.model_projects import parse_model_projects
 
 from .helpers import fixture_text
@@ -37,7 +39,10 @@ def served(name: str) -> str:
     return text
 
 
-PAGES = {name: parse_model_projects(served(name)) for name in TEMPLATES}
+@functools.cache
+def template_page(name: str) -> ModelProjectsPage:
+    """The named template's parse, made when a test first needs it (not when each xdist worker imports this)."""
+    return parse_model_projects(served(name))
 
 
 def test_the_templates_are_different_pages() -> None:
@@ -49,10 +54,10 @@ def test_the_templates_are_different_pages() -> None:
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_every_template_gives_the_reference_entities(name: str) -> None:
-    page = PAGES[name]
-    assert entities(page) == EXPECTED
-    assert [c.name for c in page.categories] == [term for term, *_ in content.DEFS2019 + content.DEFS2018]
-    assert page.warnings == []
+    parsed = template_page(name)
+    assert entities(parsed) == EXPECTED
+    assert [c.name for c in parsed.categories] == [term for term, *_ in content.DEFS2019 + content.DEFS2018]
+    assert parsed.warnings == []
 
 
 @pytest.mark.parametrize("fixture", EXISTING)
@@ -61,7 +66,8 @@ def test_the_existing_fixtures_give_the_reference_entities(fixture: str) -> None
 
 
 def test_going_from_any_template_to_any_other_records_no_change() -> None:
-    pages = {**PAGES, **{f: parse_model_projects(fixture_text(f)) for f in EXISTING}}
+    pages = {**{name: template_page(name) for name in TEMPLATES},
+             **{f: parse_model_projects(fixture_text(f)) for f in EXISTING}}
     for a, b in itertools.permutations(pages, 2):
         assert compare_model_projects(pages[a], pages[b]).changes == [], (a, b)
 
