@@ -32,7 +32,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     still decides when set."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own hook reads it
-    return len(os.sched_getaffinity(0)) + 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # not on macOS
+    return cpus + 1
 
 
 @pytest.fixture(scope="session")
