@@ -27,6 +27,17 @@ def start_run(conn: sqlite3.Connection, started_at: str | None = None) -> int:
     return int(cur.lastrowid)
 
 
+def close_interrupted(conn: sqlite3.Connection) -> list[int]:
+    """Mark runs left 'running' by a killed process as 'failed' (finished_at stays empty); their ids.
+
+    Only for a caller that holds the run lock: no other run can be in progress then.
+    """
+    with transaction(conn):
+        ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = 'running'")]
+        conn.execute("UPDATE runs SET status = 'failed' WHERE status = 'running'")
+    return ids
+
+
 def finish_run(conn: sqlite3.Connection, run_id: int, status: str, summary: dict[str, Any],
                finished_at: str | None = None) -> None:
     with transaction(conn):
@@ -43,6 +54,10 @@ def insert_snapshot(conn: sqlite3.Connection, **row: Any) -> int:
     return int(cur.lastrowid)
 
 
+def snapshot(conn: sqlite3.Connection, snapshot_id: int | None) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+
+
 def last_good_snapshot(conn: sqlite3.Connection, source: str) -> sqlite3.Row | None:
     """The snapshot whose content the stored state of ``source`` reflects."""
     return conn.execute(
@@ -55,6 +70,12 @@ def links_documents(conn: sqlite3.Connection, source: str) -> bool:
     """Whether the source's page, as last stored, links to a document (a 304 then re-checks them)."""
     row = conn.execute("SELECT 1 FROM documents WHERE source = ? AND NOT removed LIMIT 1", (source,)).fetchone()
     return row is not None
+
+
+def consecutive_failures(conn: sqlite3.Connection, source: str) -> int:
+    """The source's failures in a row so far (0 for a source never run)."""
+    row = conn.execute("SELECT consecutive_failures FROM source_state WHERE source = ?", (source,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def record_success(conn: sqlite3.Connection, source: str, run_id: int, snapshot_id: int, at: str) -> None:

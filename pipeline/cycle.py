@@ -51,11 +51,12 @@ def run_cycle(config: Config, fetcher: Fetcher | None = None, *, accept_removals
     own_fetcher = fetcher is None
     fetcher = fetcher or make_fetcher(config)
     try:
-        close_interrupted_runs(conn)
+        for interrupted in runs.close_interrupted(conn):  # callers hold the run lock (pipeline/lock.py)
+            log.warning("run %d was interrupted before it finished; marked failed", interrupted)
         run_id = runs.start_run(conn)
         results = []
         for source in config.sources:
-            before = previous_failures(conn, source.name)
+            before = runs.consecutive_failures(conn, source.name)
             try:
                 results.append(run_source(conn, snapshots, fetcher, source, run_id, accept_removals, config=config))
                 if source.parser == "feed" and source.follow and results[-1].status != "failed":
@@ -86,7 +87,7 @@ def follow_feed(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fet
         if (urlsplit(link).hostname or "").lower() not in allowed:
             continue
         page = Source(name=f"{source.name}:{announcement_id}", url=link, parser="text", documents=True)
-        before = previous_failures(conn, page.name)
+        before = runs.consecutive_failures(conn, page.name)
         try:
             results.append(run_source(conn, snapshots, fetcher, page, run_id, config=config))
         except (sqlite3.Error, OSError) as e:
@@ -104,23 +105,6 @@ def storage_error(config: Config, e: sqlite3.Error | OSError) -> str:
         return f"cannot write the database {config.database}: {e}"
     where = e.filename or "a file"
     return f"cannot write {where}: {e.strerror or e}"
-
-
-def close_interrupted_runs(conn: sqlite3.Connection) -> None:
-    """Mark runs left 'running' by a killed process as 'failed' (finished_at stays empty).
-
-    Callers hold the run lock (pipeline/lock.py), so no other run can be in progress.
-    """
-    with transaction(conn):
-        ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = 'running'")]
-        conn.execute("UPDATE runs SET status = 'failed' WHERE status = 'running'")
-    for run_id in ids:
-        log.warning("run %d was interrupted before it finished; marked failed", run_id)
-
-
-def previous_failures(conn: sqlite3.Connection, source: str) -> int:
-    row = conn.execute("SELECT consecutive_failures FROM source_state WHERE source = ?", (source,)).fetchone()
-    return int(row[0]) if row else 0
 
 
 def run_source(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher: Fetcher, source: Source,
@@ -144,7 +128,7 @@ def follow_documents(conn: sqlite3.Connection, snapshots: SnapshotStore, fetcher
     304, the stored links), fetched, recorded in one transaction. A problem here is a warning on the
     source's result and never its failure; nothing of it is written then."""
     from . import documents  # the documents' pipeline loads when there are documents to follow
-    page = conn.execute("SELECT * FROM snapshots WHERE id = ?", (result.snapshot_id,)).fetchone()
+    page = runs.snapshot(conn, result.snapshot_id)
     try:
         if result.http_status == 304:
             links = documents.stored_links(conn, source.name)
@@ -232,6 +216,6 @@ def _fail(conn: sqlite3.Connection, source: Source, run_id: int, message: str) -
 def _failures_after(conn: sqlite3.Connection, source: str) -> int:
     """The failure count the source will have after this failure, as far as it can be read."""
     try:
-        return previous_failures(conn, source) + 1
+        return runs.consecutive_failures(conn, source) + 1
     except sqlite3.Error:
         return 1
