@@ -99,5 +99,4 @@ def record_failure(conn: sqlite3.Connection, source: str, run_id: int, error: st
                last_error = excluded.last_error, last_error_at = excluded.last_error_at""",
         (source, run_id, error, at),
     )
-    row = conn.execute("SELECT consecutive_failures FROM source_state WHERE source = ?", (source,)).fetchone()
-    return int(row[0])
+    return consecutive_failures(conn, source)
