@@ -22,7 +22,6 @@ LANGUAGES = ("en", "ja")  # the reports' languages (pipeline/report/messages.py 
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TIMEZONE = "Asia/Tokyo"  # times are stored in UTC and shown (and --since read) in this zone
 
-
 DEFAULT_USER_AGENT = "kankei/0.1 (+set http.user_agent to your contact)"
 DEFAULT_KEYWORDS = ("関係人口", "モデル事業", "採択")
 
